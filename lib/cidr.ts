@@ -28,9 +28,12 @@ export class CidrParseError extends Error {
 const V4_DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 export function parseIp(input: string): { family: 4 | 6; value: bigint } {
-  if (typeof input !== 'string' || input.length === 0) throw new CidrParseError(String(input), 'not an IP address');
+  if (typeof input !== 'string' || input.length === 0)
+    throw new CidrParseError(String(input), 'not an IP address');
   if (input.includes(':')) {
-    if (!ipaddr.IPv6.isValid(input) || input.includes('%')) {
+    // ipaddr.js accepts legacy forms in an embedded IPv4 tail (`::ffff:0x1.1.1.1`); hold it to dotted decimal.
+    const tail = input.slice(input.lastIndexOf(':') + 1);
+    if (!ipaddr.IPv6.isValid(input) || input.includes('%') || (tail.includes('.') && !V4_DOTTED.test(tail))) {
       throw new CidrParseError(input, 'not a valid IPv6 address');
     }
     const bytes = ipaddr.IPv6.parse(input).toByteArray();
@@ -69,7 +72,10 @@ export function parseCidr(input: string): Cidr {
   const hostMask = (1n << BigInt(bits - prefix)) - 1n;
   if ((value & hostMask) !== 0n) {
     const network = value & ~hostMask;
-    throw new CidrParseError(input, `host bits are set; did you mean ${formatIp(family, network)}/${prefix}?`);
+    throw new CidrParseError(
+      input,
+      `host bits are set; did you mean ${formatIp(family, network)}/${prefix}?`,
+    );
   }
   return { family, network: value, prefix, bits, text: `${formatIp(family, value)}/${prefix}` };
 }
@@ -89,8 +95,12 @@ export function cidrOverlaps(a: Cidr, b: Cidr): boolean {
 
 /** True when `inner` lies wholly inside `outer`. */
 export function cidrContains(outer: Cidr, inner: Cidr): boolean {
-  return outer.family === inner.family && inner.prefix >= outer.prefix && inner.network >= outer.network &&
-    cidrLast(inner) <= cidrLast(outer);
+  return (
+    outer.family === inner.family &&
+    inner.prefix >= outer.prefix &&
+    inner.network >= outer.network &&
+    cidrLast(inner) <= cidrLast(outer)
+  );
 }
 
 export function cidrContainsIp(c: Cidr, ip: { family: 4 | 6; value: bigint }): boolean {
@@ -99,11 +109,18 @@ export function cidrContainsIp(c: Cidr, ip: { family: 4 | 6; value: bigint }): b
 
 /** The `index`-th subnet of length `prefix` inside `c` (index 0 is the first). */
 export function nthSubnet(c: Cidr, prefix: number, index: bigint): Cidr {
-  if (prefix < c.prefix || prefix > c.bits) throw new RangeError(`prefix /${prefix} does not fit in ${c.text}`);
+  if (prefix < c.prefix || prefix > c.bits)
+    throw new RangeError(`prefix /${prefix} does not fit in ${c.text}`);
   const count = 1n << BigInt(prefix - c.prefix);
   if (index < 0n || index >= count) throw new RangeError(`subnet index ${index} out of range for ${c.text}`);
   const network = c.network + (index << BigInt(c.bits - prefix));
-  return { family: c.family, network, prefix, bits: c.bits, text: `${formatIp(c.family, network)}/${prefix}` };
+  return {
+    family: c.family,
+    network,
+    prefix,
+    bits: c.bits,
+    text: `${formatIp(c.family, network)}/${prefix}`,
+  };
 }
 
 function bytesToBigint(bytes: number[]): bigint {
