@@ -56,7 +56,16 @@ export interface NodeSpec {
   unschedulable?: boolean;
 }
 
-export const TASK_STATES = ['staging', 'starting', 'running', 'killing', 'finished', 'failed', 'killed', 'lost'] as const;
+export const TASK_STATES = [
+  'staging',
+  'starting',
+  'running',
+  'killing',
+  'finished',
+  'failed',
+  'killed',
+  'lost',
+] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const TASK_HEALTH = ['healthy', 'unhealthy', 'unknown'] as const;
 export type TaskHealth = (typeof TASK_HEALTH)[number];

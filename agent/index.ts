@@ -1,0 +1,3 @@
+// The agent room's door. The per-host agent (node lease, IPAM service, routes) is planned in
+// issue 6; nothing is exported yet.
+export {};

@@ -1,0 +1,77 @@
+import { stringify } from 'yaml';
+import { CLUSTER_SCOPED, type Kind, type StateApi, type StoredObject } from '../../state';
+import { columnsFor } from '../format/columns';
+import { renderTable } from '../format/table';
+import type { CliIo } from '../io';
+import { CliError, CliErrorCode } from '../manifest';
+
+export type OutputFormat = 'table' | 'json' | 'yaml';
+
+export interface GetOptions {
+  kind: Kind;
+  name?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+  selector?: string;
+  output: OutputFormat;
+}
+
+export function parseOutput(value: string): OutputFormat {
+  if (value === 'table' || value === 'json' || value === 'yaml') return value;
+  throw new CliError(CliErrorCode.USAGE, `-o: expected table, json or yaml, got "${value}"`, 'output');
+}
+
+/** `switchyard get KIND [NAME]`: one object or a list, as an aligned table, JSON or YAML. */
+export async function runGet(api: StateApi, o: GetOptions, io: CliIo): Promise<number> {
+  const namespace = namespaceFor(o);
+  if (o.name !== undefined) {
+    const obj = await api.get({
+      kind: o.kind,
+      name: o.name,
+      ...(namespace === undefined ? {} : { namespace }),
+    });
+    io.stdout.write(render([obj], o.kind, o.output, false));
+    return 0;
+  }
+  const list = await api.list({
+    kind: o.kind,
+    ...(namespace === undefined ? {} : { namespace }),
+    ...(o.selector === undefined ? {} : { selector: o.selector }),
+  });
+  if (list.items.length === 0 && o.output === 'table') {
+    io.stderr.write(
+      `No ${o.kind.toLowerCase()} objects found${namespace ? ` in namespace ${namespace}` : ''}.\n`,
+    );
+    return 0;
+  }
+  io.stdout.write(render(list.items, o.kind, o.output, true, list.revision));
+  return 0;
+}
+
+/** kubectl's habit: namespaced kinds default to `default`; `-A` means every namespace. */
+export function namespaceFor(o: {
+  kind: Kind;
+  namespace?: string;
+  allNamespaces?: boolean;
+}): string | undefined {
+  if (CLUSTER_SCOPED.has(o.kind) || o.allNamespaces) return undefined;
+  return o.namespace ?? 'default';
+}
+
+export function render(
+  items: StoredObject[],
+  kind: Kind,
+  output: OutputFormat,
+  asList: boolean,
+  revision?: number,
+): string {
+  if (output === 'table') {
+    const cols = columnsFor(kind) as { headers: string[]; cells(o: StoredObject): string[] };
+    return renderTable(
+      cols.headers,
+      items.map((o) => cols.cells(o)),
+    );
+  }
+  const value = asList ? { kind: `${kind}List`, revision, items } : items[0];
+  return output === 'json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value);
+}

@@ -1,0 +1,101 @@
+import type { Kind, StoredObject, SelectorSpec } from '../../state';
+
+/** The columns `get` shows for each kind; `-o wide` would add more, `-o json|yaml` shows all. */
+interface Columns<K extends Kind> {
+  headers: string[];
+  cells(o: StoredObject<K>): string[];
+}
+
+const none = '<none>';
+const orNone = (s: string | undefined): string => (s === undefined || s === '' ? none : s);
+
+export function formatSelector(sel: ({ app?: string } & SelectorSpec) | undefined): string {
+  if (sel === undefined) return none;
+  const parts: string[] = [];
+  if (sel.app !== undefined) parts.push(`app=${sel.app}`);
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) parts.push(`${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+    else parts.push(`${e.key} ${e.operator === 'In' ? 'in' : 'notin'} (${(e.values ?? []).join(',')})`);
+  }
+  return parts.length === 0 ? none : parts.join(',');
+}
+
+const network: Columns<'Network'> = {
+  headers: ['NAME', 'POD CIDR', 'NODE PREFIX', 'SERVICE CIDR', 'DOMAINS', 'REVISION'],
+  cells: (o) => [
+    o.name,
+    o.spec.podCIDR,
+    `/${o.spec.nodeSubnetPrefix}`,
+    o.spec.serviceCIDR,
+    [o.spec.dns?.mesosDomain, o.spec.dns?.clusterDomain, o.spec.dns?.vipDomain].filter(Boolean).join(','),
+    String(o.revision),
+  ],
+};
+
+const node: Columns<'Node'> = {
+  headers: ['NAME', 'ADDRESS', 'POD SUBNET', 'LEASE EXPIRES', 'HEARTBEAT', 'REVISION'],
+  cells: (o) => [
+    o.name,
+    o.spec.address,
+    orNone(o.spec.podSubnet),
+    orNone(o.spec.leaseExpiresAt),
+    orNone(o.spec.heartbeatAt),
+    String(o.revision),
+  ],
+};
+
+const task: Columns<'Task'> = {
+  headers: ['NAMESPACE', 'NAME', 'APP', 'FRAMEWORK', 'NODE', 'STATE', 'HEALTH', 'IPS', 'PORTS'],
+  cells: (o) => [
+    o.namespace ?? '',
+    o.name,
+    o.spec.app,
+    o.spec.framework,
+    o.spec.node,
+    o.spec.draining ? `${o.spec.state} (draining)` : o.spec.state,
+    o.spec.health,
+    orNone(o.spec.ips.join(',')),
+    orNone(
+      o.spec.ports
+        .map((p) => `${p.hostPort !== undefined ? `${p.hostPort}:` : ''}${p.containerPort}/${p.protocol}`)
+        .join(','),
+    ),
+  ],
+};
+
+const service: Columns<'Service'> = {
+  headers: ['NAMESPACE', 'NAME', 'SELECTOR', 'PORTS', 'VIP'],
+  cells: (o) => [
+    o.namespace ?? '',
+    o.name,
+    formatSelector(o.spec.selector),
+    o.spec.ports.map((p) => `${p.port}/${p.protocol}${p.mode === 'http' ? ' (http)' : ''}`).join(','),
+    o.spec.headless
+      ? 'None (headless)'
+      : orNone([o.spec.vip?.name, o.spec.vip?.address].filter((x) => x !== undefined).join(' ')),
+  ],
+};
+
+const policy: Columns<'Policy'> = {
+  headers: ['NAMESPACE', 'NAME', 'TASK SELECTOR', 'TYPES'],
+  cells: (o) => [
+    o.namespace ?? '',
+    o.name,
+    formatSelector(o.spec.taskSelector),
+    o.spec.policyTypes.join(','),
+  ],
+};
+
+const COLUMNS: { [K in Kind]: Columns<K> } = {
+  Network: network,
+  Node: node,
+  Task: task,
+  Service: service,
+  Policy: policy,
+};
+
+export function columnsFor<K extends Kind>(kind: K): Columns<K> {
+  return COLUMNS[kind];
+}

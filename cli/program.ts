@@ -1,0 +1,216 @@
+import { Command, Option } from 'commander';
+import { isSwitchyardError } from '../lib';
+import { kindFromName, StateErrorCode, type Kind, type StateApi } from '../state';
+import { runApply } from './commands/apply';
+import { runDelete } from './commands/delete';
+import { runDescribe } from './commands/describe';
+import { parseOutput, runGet } from './commands/get';
+import { runUp } from './commands/up';
+import { runWatch } from './commands/watch';
+import { connect, defaultDataDir } from './connect';
+import { DEFAULTS } from './defaults';
+import type { CliIo } from './io';
+import { CliError, CliErrorCode } from './manifest';
+
+type Connector = (o: { server?: string; token?: string; data?: string }) => StateApi & { close(): void };
+
+/**
+ * The `switchyard` command. Each action sets `exitCode`; main() prints errors as one line.
+ * Tests build it with their own io and connector.
+ */
+export function buildProgram(
+  io: CliIo,
+  result: { exitCode: number },
+  connector: Connector = connect,
+): Command {
+  const program = new Command('switchyard')
+    .description('Service-mesh networking, DNS and load balancing for container clusters')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError()
+    .option(
+      '-s, --server <host:port>',
+      `state API gRPC address (env SWITCHYARD_SERVER, default ${DEFAULTS.server})`,
+    )
+    .option(
+      '--token <token>',
+      'bearer token for writes (env SWITCHYARD_TOKEN, default: read from the data dir)',
+    )
+    .option(
+      '--data <dir>',
+      `data dir of the local node (env SWITCHYARD_DATA, default ./${DEFAULTS.dataDir})`,
+    );
+
+  const withApi = async (run: (api: StateApi) => Promise<number>): Promise<void> => {
+    const opts = program.opts<{ server?: string; token?: string; data?: string }>();
+    const api = connector(opts);
+    try {
+      result.exitCode = await run(api);
+    } catch (err) {
+      if (!isSwitchyardError(err, StateErrorCode.UNAVAILABLE)) throw err;
+      const where = opts.server ?? process.env.SWITCHYARD_SERVER ?? DEFAULTS.server;
+      throw new CliError(
+        CliErrorCode.UNREACHABLE,
+        `cannot reach the state API at ${where} (is \`switchyard up\` running?): ${err.message}`,
+      );
+    } finally {
+      api.close();
+    }
+  };
+
+  registerUp(program, io, result);
+  registerObjectCommands(program, io, withApi);
+  registerWatch(program, io, withApi);
+  return program;
+}
+
+type WithApi = (run: (api: StateApi) => Promise<number>) => Promise<void>;
+
+function registerUp(program: Command, io: CliIo, result: { exitCode: number }): void {
+  program
+    .command('up')
+    .description(
+      'run the all-in-one node: embedded store and state API (DNS, proxy and agent join as they land)',
+    )
+    .option('--http <host:port>', 'REST listen address', DEFAULTS.httpListen)
+    .option('--grpc <host:port>', 'gRPC listen address', DEFAULTS.grpcListen)
+    .option('--example <file...>', 'manifests to apply at start (idempotent)')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .action(async (o: { http: string; grpc: string; example?: string[]; logLevel: string }) => {
+      const g = program.opts<{ token?: string; data?: string }>();
+      result.exitCode = await runUp(
+        {
+          dataDir: g.data ?? defaultDataDir(),
+          http: o.http,
+          grpc: o.grpc,
+          examples: o.example ?? [],
+          logLevel: o.logLevel,
+          ...(g.token === undefined ? {} : { token: g.token }),
+        },
+        io,
+      );
+    });
+}
+
+function registerObjectCommands(program: Command, io: CliIo, withApi: WithApi): void {
+  program
+    .command('apply')
+    .description('create or update objects from YAML or JSON files (several documents each; - for stdin)')
+    .requiredOption('-f, --filename <file...>', 'files to apply')
+    .action((o: { filename: string[] }) => withApi((api) => runApply(api, { files: o.filename }, io)));
+
+  program
+    .command('get')
+    .description('show objects of a kind (networks, nodes, tasks, services, policies)')
+    .argument('<kind>')
+    .argument('[name]')
+    .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
+    .option('-n, --namespace <ns>', 'namespace (namespaced kinds; default "default")')
+    .option('-A, --all-namespaces', 'every namespace')
+    .addOption(
+      new Option('-o, --output <format>', 'table, json or yaml').default('table').argParser(parseOutput),
+    )
+    .action((kind: string, name: string | undefined, o: GetFlags) =>
+      withApi((api) =>
+        runGet(api, { kind: parseKind(kind), ...optional({ name }), ...flags(o), output: o.output }, io),
+      ),
+    );
+
+  program
+    .command('describe')
+    .description('show one object in detail, with related objects')
+    .argument('<kind>')
+    .argument('<name>')
+    .option('-n, --namespace <ns>', 'namespace')
+    .action((kind: string, name: string, o: { namespace?: string }) =>
+      withApi((api) =>
+        runDescribe(api, { kind: parseKind(kind), name, ...optional({ namespace: o.namespace }) }, io),
+      ),
+    );
+
+  program
+    .command('delete')
+    .description('delete objects by name')
+    .argument('<kind>')
+    .argument('<name...>')
+    .option('-n, --namespace <ns>', 'namespace')
+    .action((kind: string, names: string[], o: { namespace?: string }) =>
+      withApi((api) =>
+        runDelete(api, { kind: parseKind(kind), names, ...optional({ namespace: o.namespace }) }, io),
+      ),
+    );
+}
+
+function registerWatch(program: Command, io: CliIo, withApi: WithApi): void {
+  program
+    .command('watch')
+    .description('show objects of a kind, then every change as it happens (Ctrl-C to stop)')
+    .argument('<kind>')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('-n, --namespace <ns>', 'namespace')
+    .option('-A, --all-namespaces', 'every namespace')
+    .option('--from <revision>', 'only changes after this revision', (v) => parseRevision(v))
+    .addOption(
+      new Option('-o, --output <format>', 'table or json').choices(['table', 'json']).default('table'),
+    )
+    .action((kind: string, o: GetFlags & { from?: number }) =>
+      withApi(async (api) => {
+        const stop = new AbortController();
+        const onSignal = (): void => stop.abort();
+        process.once('SIGINT', onSignal);
+        try {
+          const output = o.output === 'json' ? 'json' : 'table';
+          return await runWatch(
+            api,
+            {
+              kind: parseKind(kind),
+              ...flags(o),
+              ...optional({ from: o.from }),
+              output,
+              signal: stop.signal,
+            },
+            io,
+          );
+        } finally {
+          process.removeListener('SIGINT', onSignal);
+        }
+      }),
+    );
+}
+
+interface GetFlags {
+  selector?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+  output: 'table' | 'json' | 'yaml';
+}
+
+function flags(o: GetFlags): { selector?: string; namespace?: string; allNamespaces?: boolean } {
+  return optional({ selector: o.selector, namespace: o.namespace, allNamespaces: o.allNamespaces });
+}
+
+/** Drop undefined values (exactOptionalPropertyTypes-friendly spreading). */
+function optional<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
+
+export function parseKind(text: string): Kind {
+  const kind = kindFromName(text);
+  if (kind === undefined) {
+    throw new CliError(
+      CliErrorCode.USAGE,
+      `unknown kind "${text}": expected networks, nodes, tasks, services or policies`,
+      'kind',
+    );
+  }
+  return kind;
+}
+
+function parseRevision(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new CliError(CliErrorCode.USAGE, `--from: expected a revision, got "${v}"`, 'from');
+  return n;
+}
