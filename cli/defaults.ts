@@ -3,6 +3,10 @@ export const DEFAULTS = {
   dataDir: '.switchyard',
   httpListen: '127.0.0.1:7480',
   grpcListen: '127.0.0.1:7481',
+  /** Unprivileged, so the all-in-one node runs without root; point a stub resolver here. */
+  dnsListen: '127.0.0.1:8053',
+  /** Mesos-DNS's HTTP port. */
+  dnsHttpListen: '127.0.0.1:8123',
   /** The gRPC address the client commands talk to. */
   server: '127.0.0.1:7481',
 } as const;

@@ -3,6 +3,7 @@ import { isSwitchyardError } from '../lib';
 import { kindFromName, StateErrorCode, type Kind, type StateApi } from '../state';
 import { runApply } from './commands/apply';
 import { runDelete } from './commands/delete';
+import { runDns } from './commands/dns';
 import { runDescribe } from './commands/describe';
 import { parseOutput, runGet } from './commands/get';
 import { runUp } from './commands/up';
@@ -61,7 +62,18 @@ export function buildProgram(
   registerUp(program, io, result);
   registerObjectCommands(program, io, withApi);
   registerWatch(program, io, withApi);
+  registerDns(program, io, withApi);
   return program;
+}
+
+interface UpFlags {
+  http: string;
+  grpc: string;
+  /** false with --no-dns. */
+  dns: string | false;
+  dnsHttp: string;
+  example?: string[];
+  logLevel: string;
 }
 
 type WithApi = (run: (api: StateApi) => Promise<number>) => Promise<void>;
@@ -74,15 +86,23 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
     )
     .option('--http <host:port>', 'REST listen address', DEFAULTS.httpListen)
     .option('--grpc <host:port>', 'gRPC listen address', DEFAULTS.grpcListen)
+    .option('--dns <host:port>', 'DNS listen address (UDP and TCP)', DEFAULTS.dnsListen)
+    .option(
+      '--dns-http <host:port>',
+      'DNS HTTP API (Mesos-DNS /v1/...) listen address',
+      DEFAULTS.dnsHttpListen,
+    )
+    .option('--no-dns', 'do not run the DNS server')
     .option('--example <file...>', 'manifests to apply at start (idempotent)')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-    .action(async (o: { http: string; grpc: string; example?: string[]; logLevel: string }) => {
+    .action(async (o: UpFlags) => {
       const g = program.opts<{ token?: string; data?: string }>();
       result.exitCode = await runUp(
         {
           dataDir: g.data ?? defaultDataDir(),
           http: o.http,
           grpc: o.grpc,
+          ...(o.dns === false ? {} : { dns: o.dns, dnsHttp: o.dnsHttp }),
           examples: o.example ?? [],
           logLevel: o.logLevel,
           ...(g.token === undefined ? {} : { token: g.token }),
@@ -213,4 +233,41 @@ function parseRevision(v: string): number {
   if (!Number.isSafeInteger(n) || n < 0)
     throw new CliError(CliErrorCode.USAGE, `--from: expected a revision, got "${v}"`, 'from');
   return n;
+}
+
+function registerDns(program: Command, io: CliIo, withApi: WithApi): void {
+  program
+    .command('dns')
+    .description('run the DNS server alone, following the state API at --server')
+    .option('--listen <host:port>', 'DNS listen address (UDP and TCP)', DEFAULTS.dnsListen)
+    .option('--http <host:port>', 'Mesos-DNS HTTP API listen address', DEFAULTS.dnsHttpListen)
+    .option('--no-http', 'no HTTP API')
+    .option(
+      '--upstream <ip[:port]...>',
+      'resolvers for names outside the zones (default: the Network, then /etc/resolv.conf)',
+    )
+    .option('--no-recursion', 'answer REFUSED for names outside the zones')
+    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .action(
+      (o: {
+        listen: string;
+        http: string | false;
+        upstream?: string[];
+        recursion: boolean;
+        logLevel: string;
+      }) =>
+        withApi((api) =>
+          runDns(
+            api,
+            {
+              listen: o.listen,
+              http: o.http,
+              recursion: o.recursion,
+              logLevel: o.logLevel,
+              ...optional({ upstreams: o.upstream }),
+            },
+            io,
+          ),
+        ),
+    );
 }

@@ -5,7 +5,15 @@ export type { StateApi, WriteOptions, ListQuery, ListResult, WatchOptions, Watch
 export { StateError, StateErrorCode, invalid, HTTP_STATUS } from './errors';
 export { ensureToken, readTokenFile, TOKEN_FILE, type TokenResult } from './token';
 export { validateInput, checkConsistency, checkDeletion, type StateView } from './validate';
-export { parseLabelSelector, matchesLabelSelector, selectorFromSpec, type LabelSelector } from './selector';
+export {
+  parseLabelSelector,
+  matchesLabelSelector,
+  selectorFromSpec,
+  formatLabelSelector,
+  serviceSelectsTask,
+  EVERYTHING,
+  type LabelSelector,
+} from './selector';
 export { openEmbeddedStore, createMemoryStore, type EmbeddedStore } from './store';
 export { startStateServer, type StateServer } from './server';
 export { createGrpcStateClient, createInformer, type Informer, type InformerEvent } from './client';

@@ -222,3 +222,36 @@ class SelectorParser {
     return invalid('selector', `${problem} ${where} of ${JSON.stringify(this.text)}`);
   }
 }
+
+/** Parsed service selectors, keyed by the (immutable, shared) selector object of a stored spec. */
+const serviceSelectors = new WeakMap<object, LabelSelector>();
+
+/**
+ * Which tasks back a service — the one rule DNS, the proxy, VIPs and the CLI share: the same
+ * namespace, the same app (when the selector names one; a leading `/` of a Marathon id is
+ * ignored) and every label requirement. A selector with neither an app nor a label term selects
+ * nothing (validation refuses it anyway), as a Kubernetes Service without a selector has no
+ * endpoints. Parses each service's selector once.
+ */
+export function serviceSelectsTask(
+  service: {
+    readonly namespace?: string;
+    readonly spec: { readonly selector: Readonly<{ app?: string } & SelectorSpec> };
+  },
+  task: { readonly namespace?: string; readonly labels: Labels; readonly spec: { readonly app: string } },
+): boolean {
+  if ((service.namespace ?? 'default') !== (task.namespace ?? 'default')) return false;
+  const spec = service.spec.selector;
+  if (spec.app !== undefined && stripSlashes(spec.app) !== stripSlashes(task.spec.app)) return false;
+  let selector = serviceSelectors.get(spec);
+  if (selector === undefined) {
+    selector = selectorFromSpec(spec);
+    serviceSelectors.set(spec, selector);
+  }
+  if (spec.app === undefined && selector.requirements.length === 0) return false;
+  return matchesLabelSelector(selector, task.labels);
+}
+
+function stripSlashes(app: string): string {
+  return app.charCodeAt(0) === 47 /* '/' */ ? app.replace(/^\/+/, '') : app;
+}

@@ -1,4 +1,5 @@
 import type { WatchEvent } from '../api';
+import { specJson } from '../encode-cache';
 import { StateError, StateErrorCode, invalid } from '../errors';
 import { isKind, type Kind, type ObjectInput, type ObjectRef, type StoredObject } from '../model';
 import type { Outgoing, WireEventType, WireObject, WireObjectRef, WireWatchEvent } from './load';
@@ -10,10 +11,10 @@ export function toWireObject(object: StoredObject): Outgoing<WireObject> {
     kind: object.kind,
     name: object.name,
     namespace: object.namespace ?? '',
-    labels: { ...object.labels },
+    labels: object.labels,
     revision: object.revision,
     createRevision: object.createRevision,
-    specJson: JSON.stringify(object.spec),
+    specJson: specJson(object),
   };
 }
 

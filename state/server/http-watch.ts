@@ -1,3 +1,4 @@
+import { objectJson } from '../encode-cache';
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { Logger } from '../../lib';
@@ -24,7 +25,10 @@ export interface HttpWatchDeps {
 }
 
 function formatEvent(event: WatchEvent, sse: boolean): string {
-  const json = JSON.stringify(event);
+  const json =
+    event.type === 'BOOKMARK'
+      ? JSON.stringify(event)
+      : `{"type":"${event.type}","revision":${event.revision},"object":${objectJson(event.object)}}`;
   return sse ? `id: ${event.revision}\ndata: ${json}\n\n` : `${json}\n`;
 }
 

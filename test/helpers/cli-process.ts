@@ -45,6 +45,10 @@ export interface NodeProcess {
   child: ChildProcess;
   httpUrl: string;
   grpcAddress: string;
+  /** `host:port` of the DNS server (UDP and TCP). */
+  dnsAddress: string;
+  /** The DNS server's Mesos-DNS HTTP API. */
+  dnsHttpUrl: string;
   output: () => string;
   /** SIGTERM (or the given signal) and wait for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -66,6 +70,10 @@ export function startUpProcess(
       '127.0.0.1:0',
       '--grpc',
       '127.0.0.1:0',
+      '--dns',
+      '127.0.0.1:0',
+      '--dns-http',
+      '127.0.0.1:0',
       '--log-level',
       'warn',
       ...extraArgs,
@@ -83,13 +91,16 @@ export function startUpProcess(
     }, 20000);
     const onData = (): void => {
       const m = /REST (http:\/\/\S+)\s+gRPC (\S+)/.exec(out);
-      if (!m) return;
+      const dns = /DNS\s+udp\+tcp (\S+)\s+API (\S+)/.exec(out);
+      if (!m || !dns || !out.includes('Press Ctrl-C')) return;
       clearTimeout(timer);
       child.stdout?.off('data', onData);
       resolve({
         child,
         httpUrl: m[1] as string,
         grpcAddress: m[2] as string,
+        dnsAddress: dns[1] as string,
+        dnsHttpUrl: dns[2] as string,
         output: () => out,
         stop: async (signal = 'SIGTERM') => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);

@@ -1,6 +1,6 @@
 /**
- * Poll `check` until it stops throwing (or returns a truthy value), or fail after `timeoutMs` with
- * the last error. Tests use this instead of sleeps (Traefik `integration/try`).
+ * Poll `check` until it neither throws nor returns `false`, or fail after `timeoutMs` with the
+ * last error. Tests use this instead of sleeps (Traefik `integration/try`).
  */
 export async function eventually<T>(
   check: () => T | Promise<T>,
@@ -12,8 +12,8 @@ export async function eventually<T>(
   for (;;) {
     try {
       const value = await check();
-      if (value !== false && value !== undefined && value !== null) return value;
-      lastError = new Error(`condition returned ${String(value)}`);
+      if (value !== false) return value;
+      lastError = new Error('condition returned false');
     } catch (err) {
       lastError = err;
     }

@@ -4,10 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { silentLogger } from '../../lib';
 import { createGrpcStateClient } from '../../state';
-import { startNode, type RunningNode } from '../../cli/commands/up';
-import { buildProgram } from '../../cli/program';
-import type { CliIo } from '../../cli/io';
-import { formatError } from '../../cli/errors';
+import { buildProgram, formatError, startNode, type CliIo, type RunningNode } from '../../cli';
 
 // The CLI against a real all-in-one node (embedded store on disk, real gRPC and REST on loopback).
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'cluster.yaml');
@@ -35,10 +32,8 @@ describe('switchyard CLI against an all-in-one node', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sy-cli-'));
-    const c = capture();
     node = await startNode(
-      { dataDir: dir, http: '127.0.0.1:0', grpc: '127.0.0.1:0', examples: [], token: 'test-token-123' },
-      c.io,
+      { dataDir: dir, http: '127.0.0.1:0', grpc: '127.0.0.1:0', token: 'test-token-123' },
       silentLogger(),
     );
     token = 'test-token-123';

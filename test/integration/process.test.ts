@@ -1,7 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSwitchyard, startUpProcess, type NodeProcess } from '../helpers/cli-process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import {
+  REPO,
+  runSwitchyard,
+  startUpProcess,
+  switchyardArgv,
+  type NodeProcess,
+} from '../helpers/cli-process';
+import { eventually } from '../helpers/eventually';
+
+const run = promisify(execFile);
 
 // `switchyard up` as a real process: durability across kill -9, clean shutdown on SIGTERM/SIGINT.
 describe('switchyard up (process)', () => {
@@ -39,6 +50,88 @@ describe('switchyard up (process)', () => {
     const got = await sy(['get', 'node', 'survivor', '-o', 'json']);
     expect(got.code).toBe(0);
     expect(JSON.parse(got.stdout)).toMatchObject({ name: 'survivor', spec: { address: '127.0.0.9' } });
+  });
+
+  it('serves the example cluster over DNS: a task name answers with both task addresses', async () => {
+    node = await startUpProcess(dir, ['--example', join(REPO, 'examples', 'cluster.yaml')]);
+    const [host, port] = node.dnsAddress.split(':') as [string, string];
+    const { stdout } = await run('dig', [
+      '+short',
+      '+tries=1',
+      '+time=2',
+      '-p',
+      port,
+      `@${host}`,
+      'web.marathon.mesos',
+      'A',
+    ]);
+    expect(stdout.trim().split('\n').sort()).toEqual(['198.18.1.2', '198.18.1.3']);
+    // A change through the CLI reaches DNS without a restart.
+    await sy(['delete', 'task', 'web.a1b2c3d4-0002']);
+    await eventually(async () => {
+      const again = await run('dig', [
+        '+short',
+        '+tries=1',
+        '+time=2',
+        '-p',
+        port,
+        `@${host}`,
+        'web.marathon.mesos',
+        'A',
+      ]);
+      expect(again.stdout.trim()).toBe('198.18.1.2');
+    });
+  });
+
+  it('runs `switchyard dns` alone against the state API over gRPC', async () => {
+    node = await startUpProcess(dir, ['--example', join(REPO, 'examples', 'cluster.yaml')]);
+    const child = spawn(
+      process.execPath,
+      switchyardArgv([
+        '--server',
+        node.grpcAddress,
+        'dns',
+        '--listen',
+        '127.0.0.1:0',
+        '--no-http',
+        '--no-recursion',
+      ]),
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    try {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const address = await eventually(() => /udp\+tcp (\S+):(\d+)/.exec(out) ?? false, 15000);
+      const dig = (name: string) =>
+        run('dig', [
+          '+short',
+          '+tries=1',
+          '+time=2',
+          '-p',
+          address[2] as string,
+          `@${address[1] as string}`,
+          name,
+        ]);
+      await eventually(async () =>
+        expect((await dig('web.marathon.mesos')).stdout.trim().split('\n')).toHaveLength(2),
+      );
+      // Recursion is off: a name outside the zones is refused, not forwarded.
+      const refused = await run('dig', [
+        '+tries=1',
+        '+time=2',
+        '-p',
+        address[2] as string,
+        `@${address[1] as string}`,
+        'example.org',
+      ]);
+      expect(refused.stdout).toContain('status: REFUSED');
+    } finally {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      expect(await exited).toBe(0); // a clean exit on SIGTERM
+      clearTimeout(killer);
+    }
   });
 
   it.each([{ signal: 'SIGTERM' as const }, { signal: 'SIGINT' as const }])(

@@ -36,7 +36,11 @@ describe('README examples', () => {
 
   it.each(examples.map((line) => ({ line })))('$line', async ({ line }) => {
     const sy = [process.execPath, ...switchyardArgv([])].map((a) => `'${a}'`).join(' ');
-    const command = line.replace(/^npx switchyard/, sy).replace(/http:\/\/127\.0\.0\.1:7480/g, node.httpUrl);
+    const command = line
+      .replace(/^npx switchyard/, sy)
+      .replace(/http:\/\/127\.0\.0\.1:7480/g, node.httpUrl)
+      .replace(/http:\/\/127\.0\.0\.1:8123/g, node.dnsHttpUrl)
+      .replace(/-p 8053/g, `-p ${node.dnsAddress.split(':')[1] ?? ''}`);
     const { stdout } = await run('bash', ['-c', `set -o pipefail; ${command}`], {
       cwd: REPO,
       env: { ...process.env, SWITCHYARD_SERVER: node.grpcAddress, SWITCHYARD_DATA: dir },

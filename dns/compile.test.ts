@@ -1,0 +1,393 @@
+import { compileZone, updateZone, type ZoneSnapshot } from './compile';
+import { modified, network, node, service, task } from './testing/fixtures';
+import { decodeMessage } from './testing/decode';
+import { RR_TYPE, type ResourceRecord } from './wire';
+import type { CompiledZone } from './zone';
+import type { StoredObject } from '../state';
+
+const nodes = [node('node-s1', '198.18.1.1'), node('node-s2', '198.18.1.2')];
+const web = task('web-1', {
+  id: 'web.1',
+  app: 'group/web',
+  ips: ['198.18.10.5'],
+  ports: [{ name: 'http', containerPort: 8080, protocol: 'tcp' }],
+});
+const db = task('db-1', {
+  id: 'db.1',
+  app: 'db',
+  node: 'node-s2',
+  networkMode: 'port-mapped',
+  ports: [{ name: 'pg', containerPort: 5432, hostPort: 31000, protocol: 'tcp' }],
+});
+const webService = service(
+  'web',
+  {
+    selector: { app: 'group/web' },
+    vip: { name: '/web', address: '198.19.0.10' },
+    ports: [{ name: 'http', port: 80, protocol: 'tcp' }],
+  },
+  { namespace: 'prod' },
+);
+const dbHeadless = service('db', {
+  selector: { app: 'db' },
+  headless: true,
+  ports: [{ name: 'pg', port: 5432, protocol: 'tcp' }],
+});
+
+function snapshot(overrides: Partial<ZoneSnapshot> = {}): ZoneSnapshot {
+  return {
+    networks: [network()],
+    nodes,
+    tasks: [web, db],
+    services: [webService, dbHeadless],
+    revision: 42,
+    options: { masters: { addresses: ['198.18.0.1', '198.18.0.2'], leader: '198.18.0.2' } },
+    ...overrides,
+  };
+}
+
+function linesOf(zone: CompiledZone, keep: (r: ResourceRecord) => boolean): string[] {
+  return zone
+    .zoneText(keep)
+    .split('\n')
+    .filter((l) => l !== '');
+}
+
+describe('compileZone: record families as zone-file text', () => {
+  const zone = compileZone(snapshot());
+  const cases: Array<{ desc: string; keep: (r: ResourceRecord) => boolean; want: string[] }> = [
+    {
+      desc: 'Mesos-DNS task names (ip-per-container: the task IP), canonical names, legacy dotted names',
+      keep: (r) => r.data.type === 'A' && r.name.includes('group') && !r.name.includes('.slave.'),
+      want: [
+        'web-group-e844k-s1.marathon.mesos. 5 IN A 198.18.10.5',
+        'web-group.marathon.mesos. 5 IN A 198.18.10.5',
+        'web.group-e844k-s1.marathon.mesos. 5 IN A 198.18.10.5',
+        'web.group.marathon.mesos. 5 IN A 198.18.10.5',
+      ],
+    },
+    {
+      desc: '.slave. names use the node address',
+      keep: (r) => r.name.startsWith('web-group') && r.name.includes('.slave.'),
+      want: [
+        'web-group-e844k-s1.marathon.slave.mesos. 5 IN A 198.18.1.1',
+        'web-group.marathon.slave.mesos. 5 IN A 198.18.1.1',
+      ],
+    },
+    {
+      desc: 'port-mapped task: the node address, SRV on the host port via the slave canonical name',
+      keep: (r) => r.name.includes('db') && r.name.endsWith('mesos'),
+      want: [
+        '_db._tcp.marathon.mesos. 5 IN SRV 0 1 31000 db-f3ink-s2.marathon.slave.mesos.',
+        '_db._tcp.marathon.slave.mesos. 5 IN SRV 0 1 31000 db-f3ink-s2.marathon.slave.mesos.',
+        '_pg._db._tcp.marathon.mesos. 5 IN SRV 0 1 31000 db-f3ink-s2.marathon.slave.mesos.',
+        'db-f3ink-s2.marathon.mesos. 5 IN A 198.18.1.2',
+        'db-f3ink-s2.marathon.slave.mesos. 5 IN A 198.18.1.2',
+        'db.marathon.mesos. 5 IN A 198.18.1.2',
+        'db.marathon.slave.mesos. 5 IN A 198.18.1.2',
+      ],
+    },
+    {
+      desc: 'container-port SRVs, plain and named, target the canonical task name',
+      keep: (r) => r.data.type === 'SRV' && r.name.includes('web-group'),
+      want: [
+        '_http._web-group._tcp.marathon.mesos. 5 IN SRV 0 1 8080 web-group-e844k-s1.marathon.mesos.',
+        '_web-group._tcp.marathon.mesos. 5 IN SRV 0 1 8080 web-group-e844k-s1.marathon.mesos.',
+      ],
+    },
+    {
+      desc: 'leader, master, masterN from the masters option',
+      keep: (r) => /^(_?leader|master)/.test(r.name),
+      want: [
+        '_leader._tcp.mesos. 5 IN SRV 0 1 5050 leader.mesos.',
+        '_leader._udp.mesos. 5 IN SRV 0 1 5050 leader.mesos.',
+        'leader.mesos. 5 IN A 198.18.0.2',
+        'master.mesos. 5 IN A 198.18.0.1',
+        'master.mesos. 5 IN A 198.18.0.2',
+        'master0.mesos. 5 IN A 198.18.0.1',
+        'master1.mesos. 5 IN A 198.18.0.2',
+      ],
+    },
+    {
+      desc: 'slave.<domain> lists every node',
+      keep: (r) => r.name === 'slave.mesos',
+      want: ['slave.mesos. 5 IN A 198.18.1.1', 'slave.mesos. 5 IN A 198.18.1.2'],
+    },
+    {
+      desc: 'Kubernetes VIP service: A, SRV per named port, PTR',
+      keep: (r) => r.name.includes('web.prod') || r.name.startsWith('10.0.19.198'),
+      want: [
+        '10.0.19.198.in-addr.arpa. 5 IN PTR web.prod.svc.cluster.local.',
+        '_http._tcp.web.prod.svc.cluster.local. 5 IN SRV 0 100 80 web.prod.svc.cluster.local.',
+        'web.prod.svc.cluster.local. 5 IN A 198.19.0.10',
+      ],
+    },
+    {
+      desc: 'headless service: ready endpoints, per-endpoint names, SRV to them',
+      keep: (r) => r.name.includes('db.default.svc'),
+      want: [
+        '198-18-1-2.db.default.svc.cluster.local. 5 IN A 198.18.1.2',
+        '_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 100 31000 198-18-1-2.db.default.svc.cluster.local.',
+        'db.default.svc.cluster.local. 5 IN A 198.18.1.2',
+      ],
+    },
+    {
+      desc: 'task PTR points at the canonical name',
+      keep: (r) => r.name === '5.10.18.198.in-addr.arpa',
+      want: ['5.10.18.198.in-addr.arpa. 5 IN PTR web-group-e844k-s1.marathon.mesos.'],
+    },
+    {
+      desc: 'named VIP under l4lb.thisdcos.directory (slash dropped)',
+      keep: (r) => r.name.endsWith('l4lb.thisdcos.directory') && r.data.type === 'A',
+      want: ['web.marathon.l4lb.thisdcos.directory. 5 IN A 198.19.0.10'],
+    },
+    {
+      desc: 'SOA and NS at each apex, serial = revision, minimum = ttl; dns-version TXT',
+      keep: (r) => r.data.type === 'SOA' || r.data.type === 'NS' || r.data.type === 'TXT',
+      want: [
+        'cluster.local. 5 IN NS ns1.cluster.local.',
+        'cluster.local. 5 IN SOA ns1.cluster.local. hostmaster.cluster.local. 42 60 600 86400 5',
+        'dns-version.cluster.local. 5 IN TXT "1.1.0"',
+        'l4lb.thisdcos.directory. 5 IN NS ns1.l4lb.thisdcos.directory.',
+        'l4lb.thisdcos.directory. 5 IN SOA ns1.l4lb.thisdcos.directory. hostmaster.l4lb.thisdcos.directory. 42 60 600 86400 5',
+        'mesos. 5 IN NS ns1.mesos.',
+        'mesos. 5 IN SOA ns1.mesos. hostmaster.mesos. 42 60 600 86400 5',
+      ],
+    },
+  ];
+  it.each(cases)('$desc', ({ keep, want }) => {
+    expect(linesOf(zone, keep)).toEqual(want);
+  });
+});
+
+describe('compileZone: options and health', () => {
+  const sick = task('sick-1', { app: 'sick', health: 'unhealthy', ips: ['198.18.10.9'] });
+  const draining = task('drain-1', { app: 'drain', draining: true, ips: ['198.18.10.10'] });
+  const killing = task('kill-1', { app: 'kill', state: 'killing', ips: ['198.18.10.11'] });
+  const staging = task('stage-1', { app: 'stage', state: 'staging', ips: ['198.18.10.12'] });
+  const extra = [sick, draining, killing, staging];
+  const cases = [
+    {
+      desc: 'unhealthy, draining, killing and staging tasks are not published by default',
+      publish: {},
+      want: [] as string[],
+    },
+    {
+      desc: 'publishing unhealthy and killing tasks can be switched on',
+      publish: { unhealthy: true, killing: true },
+      want: ['kill.marathon.mesos. 5 IN A 198.18.10.11', 'sick.marathon.mesos. 5 IN A 198.18.10.9'],
+    },
+    {
+      desc: 'draining can be switched on',
+      publish: { draining: true },
+      want: ['drain.marathon.mesos. 5 IN A 198.18.10.10'],
+    },
+  ];
+  it.each(cases)('$desc', ({ publish, want }) => {
+    const zone = compileZone(snapshot({ tasks: extra, services: [], options: { publish } }));
+    expect(linesOf(zone, (r) => /^(sick|drain|kill|stage)\.marathon\.mesos$/.test(r.name))).toEqual(want);
+  });
+
+  it('domains come from the Network object; ttl and RFC 952 are options', () => {
+    const zone = compileZone(
+      snapshot({
+        networks: [network({ mesosDomain: 'DC1.example.org', clusterDomain: 'k.example.org' })],
+        tasks: [task('w', { app: '2fast-service-with-a-long-name', ips: ['198.18.10.7'] })],
+        services: [],
+        options: { ttl: 60, labelSpec: 'rfc952' },
+      }),
+    );
+    expect(linesOf(zone, (r) => r.data.type === 'A' && r.name.startsWith('fast'))).toEqual([
+      // The leading digit goes (RFC 952), the label is cut at 24, the canonical name fits in 24 too.
+      'fast-service-wi-i9anj-s1.marathon.dc1.example.org. 60 IN A 198.18.10.7',
+      'fast-service-wi-i9anj-s1.marathon.slave.dc1.example.org. 60 IN A 198.18.1.1',
+      'fast-service-with-a-long.marathon.dc1.example.org. 60 IN A 198.18.10.7',
+      'fast-service-with-a-long.marathon.slave.dc1.example.org. 60 IN A 198.18.1.1',
+    ]);
+    expect(zone.lookup('dns-version.k.example.org', RR_TYPE.TXT).kind).toBe('answer');
+  });
+
+  it('explains what it could not publish', () => {
+    const orphan = task('orphan', { node: 'node-missing', ips: ['198.18.10.8'] });
+    const zone = compileZone(
+      snapshot({ tasks: [orphan], services: [service('novip', { vip: { name: 'x' } })] }),
+    );
+    expect(zone.problems).toEqual([
+      'service default/novip: no VIP address yet, nothing published',
+      'task orphan: node node-missing is unknown',
+    ]);
+    expect(zone.lookup('x.marathon.l4lb.thisdcos.directory', RR_TYPE.A).kind).toBe('nxdomain');
+  });
+});
+
+describe('compiled answers', () => {
+  const zone = compileZone(snapshot());
+  const cases = [
+    { desc: 'existing name and type', name: 'web-group.marathon.mesos', type: RR_TYPE.A, kind: 'answer' },
+    {
+      desc: 'existing name, other type is NODATA',
+      name: 'web-group.marathon.mesos',
+      type: RR_TYPE.AAAA,
+      kind: 'nodata',
+    },
+    {
+      desc: 'empty non-terminal is NODATA (RFC 8020)',
+      name: 'marathon.mesos',
+      type: RR_TYPE.A,
+      kind: 'nodata',
+    },
+    { desc: 'unknown name is NXDOMAIN', name: 'nope.marathon.mesos', type: RR_TYPE.A, kind: 'nxdomain' },
+    {
+      desc: 'unknown SRV is NXDOMAIN too (Mesos-DNS said NOERROR)',
+      name: '_nope._tcp.marathon.mesos',
+      type: RR_TYPE.SRV,
+      kind: 'nxdomain',
+    },
+    { desc: 'apex SOA', name: 'mesos', type: RR_TYPE.SOA, kind: 'answer' },
+    { desc: 'ANY picks one RRset (RFC 8482)', name: 'slave.mesos', type: RR_TYPE.ANY, kind: 'answer' },
+    { desc: 'outside every zone', name: 'example.org', type: RR_TYPE.A, kind: 'outside' },
+    {
+      desc: 'unknown reverse name is not ours',
+      name: '1.0.0.127.in-addr.arpa',
+      type: RR_TYPE.PTR,
+      kind: 'outside',
+    },
+  ];
+  it.each(cases)('$desc', ({ name, type, kind }) => {
+    expect(zone.lookup(name, type).kind).toBe(kind);
+  });
+
+  it("an SRV answer carries the targets' addresses in the additional section", () => {
+    const found = zone.lookup('_pg._tcp.db.default.svc.cluster.local', RR_TYPE.SRV);
+    if (found.kind !== 'answer') throw new Error(found.kind);
+    const message = decodeMessage(found.answer.wire);
+    expect(message).toMatchObject({
+      rcode: 0,
+      flags: { aa: true, tc: false, rd: false, ra: true },
+      question: '_pg._tcp.db.default.svc.cluster.local. SRV',
+      answer: [
+        '_pg._tcp.db.default.svc.cluster.local. 5 IN SRV 0 100 31000 198-18-1-2.db.default.svc.cluster.local.',
+      ],
+      authority: [],
+      additional: ['198-18-1-2.db.default.svc.cluster.local. 5 IN A 198.18.1.2'],
+      errors: 0,
+    });
+  });
+
+  it('compresses owner names against the question', () => {
+    const found = zone.lookup('slave.mesos', RR_TYPE.A);
+    if (found.kind !== 'answer') throw new Error(found.kind);
+    // 12 header + 17 question + 2 × (2 pointer + 10 fixed + 4 address)
+    expect(found.answer.wire.length).toBe(12 + 17 + 2 * 16);
+    expect(found.answer.answerEnds).toEqual([12 + 17 + 16, 12 + 17 + 32]);
+  });
+});
+
+describe('incremental updates', () => {
+  function answerSets(zone: CompiledZone): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [name, answers] of zone.state.answers.entries()) {
+      for (const [type, answer] of answers) {
+        const m = decodeMessage(answer.wire);
+        out[`${name}/${type}`] = [...m.answer.sort(), '--', ...m.additional.sort()];
+      }
+    }
+    return out;
+  }
+
+  it('a task change re-encodes only the names it touches', () => {
+    const before = compileZone(snapshot());
+    const web2 = task('web-2', {
+      id: 'web.2',
+      app: 'group/web',
+      ips: ['198.18.10.6'],
+      ports: [{ name: 'http', containerPort: 8080, protocol: 'tcp' }],
+    });
+    const after = updateZone(before, [{ type: 'ADDED', object: web2 }]);
+    expect(after.state.answers.get('db.marathon.mesos')).toBe(before.state.answers.get('db.marathon.mesos'));
+    expect(after.state.answers.get('web.prod.svc.cluster.local')).toBe(
+      before.state.answers.get('web.prod.svc.cluster.local'),
+    );
+    expect(after.state.answers.get('web-group.marathon.mesos')).not.toBe(
+      before.state.answers.get('web-group.marathon.mesos'),
+    );
+    expect(linesOf(after, (r) => r.name === 'web-group.marathon.mesos')).toEqual([
+      'web-group.marathon.mesos. 5 IN A 198.18.10.5',
+      'web-group.marathon.mesos. 5 IN A 198.18.10.6',
+    ]);
+    // The old version is untouched.
+    expect(linesOf(before, (r) => r.name === 'web-group.marathon.mesos')).toEqual([
+      'web-group.marathon.mesos. 5 IN A 198.18.10.5',
+    ]);
+  });
+
+  it('a node address change moves its port-mapped tasks and headless endpoints', () => {
+    const before = compileZone(snapshot());
+    const moved = modified(nodes[1] as StoredObject<'Node'>, { address: '198.18.1.22' });
+    const after = updateZone(before, [{ type: 'MODIFIED', object: moved }]);
+    expect(
+      linesOf(after, (r) => r.name === 'db.marathon.mesos' || r.name === 'db.default.svc.cluster.local'),
+    ).toEqual(['db.default.svc.cluster.local. 5 IN A 198.18.1.22', 'db.marathon.mesos. 5 IN A 198.18.1.22']);
+    const srv = after.lookup('_db._tcp.marathon.mesos', RR_TYPE.SRV);
+    if (srv.kind !== 'answer') throw new Error(srv.kind);
+    expect(decodeMessage(srv.answer.wire).additional).toEqual([
+      'db-f3ink-s2.marathon.slave.mesos. 5 IN A 198.18.1.22',
+    ]);
+  });
+
+  it('deleting the last task under a name makes it and its empty parents NXDOMAIN', () => {
+    const before = compileZone(snapshot({ tasks: [web], services: [] }));
+    const after = updateZone(before, [{ type: 'DELETED', object: web }]);
+    expect(after.lookup('web-group.marathon.mesos', RR_TYPE.A).kind).toBe('nxdomain');
+    expect(after.lookup('marathon.mesos', RR_TYPE.A).kind).toBe('nxdomain');
+    expect(after.lookup('5.10.18.198.in-addr.arpa', RR_TYPE.PTR).kind).toBe('outside');
+    expect(before.lookup('marathon.mesos', RR_TYPE.A).kind).toBe('nodata');
+  });
+
+  it('random change sequences end where a full compile of the final state ends', () => {
+    let seed = 7;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const live = new Map<string, StoredObject>();
+    for (const o of [...nodes, web, db, webService, dbHeadless]) live.set(`${o.kind}/${o.name}`, o);
+    let zone = compileZone(snapshot());
+    let viaSnapshot = zone;
+    for (let step = 0; step < 60; step++) {
+      const i = random(8);
+      const name = `t${i}`;
+      const existing = live.get(`Task/${name}`);
+      let event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: StoredObject };
+      if (existing !== undefined && random(3) === 0) {
+        live.delete(`Task/${name}`);
+        event = { type: 'DELETED', object: existing };
+      } else {
+        const spec = {
+          app: random(2) === 0 ? 'db' : 'group/web',
+          node: random(2) === 0 ? 'node-s1' : 'node-s2',
+          networkMode: random(2) === 0 ? ('ip-per-container' as const) : ('port-mapped' as const),
+          health: random(4) === 0 ? ('unhealthy' as const) : ('healthy' as const),
+          ips: [`198.18.20.${i}`],
+          ports: [{ name: 'pg', containerPort: 5432, hostPort: 31000 + i, protocol: 'tcp' as const }],
+        };
+        const object =
+          existing === undefined ? task(name, spec) : modified(existing as StoredObject<'Task'>, spec);
+        live.set(`Task/${name}`, object);
+        event = { type: existing === undefined ? 'ADDED' : 'MODIFIED', object };
+      }
+      zone = updateZone(zone, [event], 100 + step);
+      const all = [...live.values()];
+      const current = snapshot({
+        tasks: all.filter((o) => o.kind === 'Task'),
+        services: all.filter((o) => o.kind === 'Service'),
+        revision: 100 + step,
+      });
+      viaSnapshot = compileZone(current, viaSnapshot);
+      const full = compileZone(current);
+      expect(zone.zoneText()).toBe(full.zoneText());
+      expect(viaSnapshot.zoneText()).toBe(full.zoneText());
+      if (step % 10 === 9) expect(answerSets(zone)).toEqual(answerSets(full));
+    }
+  });
+});

@@ -1,0 +1,362 @@
+import type { StoredObject } from '../state';
+import { DEFAULT_NAMESPACE } from '../state';
+import { appHostname, canonicalLabel, sanitizeDomain, sanitizeLabel, type LabelSpec } from './labels';
+import { addressBytes, type RecordData, type ResourceRecord } from './wire';
+import { parseIp } from '../lib';
+
+/**
+ * Record generation: pure functions from one state object (plus what it depends on) to the
+ * records it owns. Naming follows Mesos-DNS (reference/dns.md §1), the Kubernetes DNS spec (§6)
+ * and DC/OS named VIPs (§5.3); deviations are listed in README.md.
+ */
+export interface ZoneDomains {
+  readonly mesos: string;
+  readonly cluster: string;
+  readonly vip: string;
+}
+
+export interface PublishPolicy {
+  /** Publish tasks whose health is `unhealthy` (default false). */
+  readonly unhealthy: boolean;
+  /** Publish tasks marked `draining` (default false). */
+  readonly draining: boolean;
+  /** Publish tasks in state `killing` (default false). */
+  readonly killing: boolean;
+}
+
+export interface MastersInput {
+  readonly addresses: readonly string[];
+  readonly leader?: string;
+  /** The masters' HTTP port, for the `_leader._tcp` SRV (default 5050). */
+  readonly port?: number;
+}
+
+export interface RecordContext {
+  readonly domains: ZoneDomains;
+  readonly ttl: number;
+  readonly labelSpec: LabelSpec;
+  readonly publish: PublishPolicy;
+  readonly srvWeight: number;
+  /** Also publish Marathon's dotted DiscoveryInfo names (`web.group.marathon.mesos`). */
+  readonly legacyNames: boolean;
+  /** The framework part of a named VIP when the Service has no `switchyard.io/framework` label. */
+  readonly defaultVipFramework: string;
+  readonly masters: MastersInput | undefined;
+  /** Addresses published for `ns1.<zone>` (the NS target); none by default. */
+  readonly nameserverAddresses: readonly string[];
+  readonly serial: number;
+}
+
+export const VIP_FRAMEWORK_LABEL = 'switchyard.io/framework';
+
+export interface Generated {
+  readonly records: readonly ResourceRecord[];
+  readonly problems: readonly string[];
+}
+
+const NOTHING: Generated = { records: [], problems: [] };
+
+function isValidIp(text: string): boolean {
+  try {
+    parseIp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function addressRecord(name: string, ttl: number, address: string): ResourceRecord {
+  return { name, ttl, data: { type: address.includes(':') ? 'AAAA' : 'A', address } };
+}
+
+function rr(name: string, ttl: number, data: RecordData): ResourceRecord {
+  return { name, ttl, data };
+}
+
+/** `198.18.0.5` → `5.0.18.198.in-addr.arpa`; IPv6 → nibbles under `ip6.arpa`. */
+export function reverseName(address: string): string {
+  const bytes = addressBytes(address);
+  if (bytes.length === 4) return `${[...bytes].reverse().join('.')}.in-addr.arpa`;
+  const nibbles: string[] = [];
+  for (const byte of bytes) nibbles.push((byte >> 4).toString(16), (byte & 15).toString(16));
+  return `${nibbles.reverse().join('.')}.ip6.arpa`;
+}
+
+export function isTaskPublished(task: StoredObject<'Task'>, publish: PublishPolicy): boolean {
+  const spec = task.spec;
+  if (spec.state !== 'running' && !(spec.state === 'killing' && publish.killing)) return false;
+  if (spec.health === 'unhealthy' && !publish.unhealthy) return false;
+  return !(spec.draining === true && !publish.draining);
+}
+
+/** The task's reachable addresses: its own IPs per container, else its node's address. */
+export function taskAddresses(task: StoredObject<'Task'>, node: StoredObject<'Node'> | undefined): string[] {
+  if (task.spec.networkMode === 'ip-per-container') return task.spec.ips.filter(isValidIp);
+  return node !== undefined && isValidIp(node.spec.address) ? [node.spec.address] : [];
+}
+
+interface TaskNames {
+  readonly label: string;
+  readonly canonical: string;
+  readonly base: string;
+  readonly slave: string;
+}
+
+function taskNameSets(task: StoredObject<'Task'>, ctx: RecordContext): TaskNames[] {
+  const framework = sanitizeDomain(task.spec.framework, ctx.labelSpec);
+  const hostname = appHostname(task.spec.app);
+  const label = sanitizeLabel(hostname, ctx.labelSpec);
+  if (framework === '' || label === '') return [];
+  const labels = [label];
+  const legacy = sanitizeDomain(hostname, ctx.labelSpec);
+  if (ctx.legacyNames && legacy.includes('.') && legacy !== label) labels.push(legacy);
+  const taskId = task.spec.id ?? task.name;
+  return labels.map((l) => ({
+    label: l,
+    canonical: canonicalLabel(l, taskId, task.spec.node, ctx.labelSpec),
+    base: `${framework}.${ctx.domains.mesos}`,
+    slave: `${framework}.slave.${ctx.domains.mesos}`,
+  }));
+}
+
+function taskSrvRecords(
+  task: StoredObject<'Task'>,
+  names: TaskNames,
+  ips: string[],
+  nodeAddress: string | undefined,
+  ctx: RecordContext,
+): ResourceRecord[] {
+  const out: ResourceRecord[] = [];
+  const { label, canonical, base, slave } = names;
+  for (const port of task.spec.ports) {
+    const hostPort = port.hostPort ?? (task.spec.networkMode === 'host' ? port.containerPort : undefined);
+    const srv = (target: string, number: number): RecordData => ({
+      type: 'SRV',
+      priority: 0,
+      weight: ctx.srvWeight,
+      port: number,
+      target,
+    });
+    if (hostPort !== undefined && nodeAddress !== undefined) {
+      out.push(rr(`_${label}._${port.protocol}.${slave}`, ctx.ttl, srv(`${canonical}.${slave}`, hostPort)));
+    }
+    // Non-slave SRV: the host port via the agent if mapped, else the container port on the task IP.
+    let data: RecordData | undefined;
+    if (hostPort !== undefined && nodeAddress !== undefined) data = srv(`${canonical}.${slave}`, hostPort);
+    else if (ips.length > 0) data = srv(`${canonical}.${base}`, port.containerPort);
+    if (data === undefined) continue;
+    out.push(rr(`_${label}._${port.protocol}.${base}`, ctx.ttl, data));
+    const portName = port.name === undefined ? '' : sanitizeLabel(port.name, ctx.labelSpec);
+    if (portName !== '') out.push(rr(`_${portName}._${label}._${port.protocol}.${base}`, ctx.ttl, data));
+  }
+  return out;
+}
+
+/** Records owned by one task: Mesos-DNS task, canonical, `.slave.` and SRV names, and PTRs. */
+export function taskRecords(
+  task: StoredObject<'Task'>,
+  node: StoredObject<'Node'> | undefined,
+  ctx: RecordContext,
+): Generated {
+  if (!isTaskPublished(task, ctx.publish)) return NOTHING;
+  if (node === undefined)
+    return { records: [], problems: [`task ${task.name}: node ${task.spec.node} is unknown`] };
+  const nodeAddress = isValidIp(node.spec.address) ? node.spec.address : undefined;
+  const ips = taskAddresses(task, node);
+  const out: ResourceRecord[] = [];
+  const nameSets = taskNameSets(task, ctx);
+  for (const names of nameSets) {
+    for (const ip of ips) {
+      out.push(addressRecord(`${names.label}.${names.base}`, ctx.ttl, ip));
+      out.push(addressRecord(`${names.canonical}.${names.base}`, ctx.ttl, ip));
+    }
+    if (nodeAddress !== undefined) {
+      out.push(addressRecord(`${names.label}.${names.slave}`, ctx.ttl, nodeAddress));
+      out.push(addressRecord(`${names.canonical}.${names.slave}`, ctx.ttl, nodeAddress));
+    }
+    out.push(...taskSrvRecords(task, names, ips, nodeAddress, ctx));
+  }
+  const first = nameSets[0];
+  if (first !== undefined && task.spec.networkMode === 'ip-per-container') {
+    for (const ip of ips)
+      out.push(rr(reverseName(ip), ctx.ttl, { type: 'PTR', target: `${first.canonical}.${first.base}` }));
+  }
+  return { records: out, problems: [] };
+}
+
+/** `slave.<domain>`: every node's address. */
+export function nodeRecords(node: StoredObject<'Node'>, ctx: RecordContext): Generated {
+  if (!isValidIp(node.spec.address))
+    return { records: [], problems: [`node ${node.name}: address is not an IP`] };
+  return { records: [addressRecord(`slave.${ctx.domains.mesos}`, ctx.ttl, node.spec.address)], problems: [] };
+}
+
+function dashedAddress(address: string): string {
+  return address.replace(/[.:]/g, '-');
+}
+
+export interface Endpoint {
+  readonly task: StoredObject<'Task'>;
+  readonly node: StoredObject<'Node'> | undefined;
+}
+
+function endpointPort(endpoint: Endpoint, target: number | string): number | undefined {
+  const spec = endpoint.task.spec;
+  const port = spec.ports.find((p) =>
+    typeof target === 'string' ? p.name === target : p.containerPort === target,
+  );
+  if (port === undefined)
+    return typeof target === 'number' && spec.networkMode === 'ip-per-container' ? target : undefined;
+  return spec.networkMode === 'ip-per-container' ? port.containerPort : (port.hostPort ?? port.containerPort);
+}
+
+function headlessRecords(
+  service: StoredObject<'Service'>,
+  base: string,
+  endpoints: readonly Endpoint[],
+  ctx: RecordContext,
+): ResourceRecord[] {
+  const out: ResourceRecord[] = [];
+  const ready = endpoints.flatMap((e) => taskAddresses(e.task, e.node).map((ip) => ({ endpoint: e, ip })));
+  for (const { ip } of ready) {
+    out.push(addressRecord(base, ctx.ttl, ip));
+    out.push(addressRecord(`${dashedAddress(ip)}.${base}`, ctx.ttl, ip));
+  }
+  for (const port of service.spec.ports) {
+    const portName = port.name === undefined ? '' : sanitizeLabel(port.name);
+    if (portName === '') continue;
+    const targets = ready.flatMap(({ endpoint, ip }) => {
+      const number = endpointPort(endpoint, port.targetPort ?? port.port);
+      return number === undefined ? [] : [{ ip, number }];
+    });
+    const weight = Math.max(1, Math.floor(100 / Math.max(targets.length, 1)));
+    for (const { ip, number } of targets) {
+      const data: RecordData = {
+        type: 'SRV',
+        priority: 0,
+        weight,
+        port: number,
+        target: `${dashedAddress(ip)}.${base}`,
+      };
+      out.push(rr(`_${portName}._${port.protocol}.${base}`, ctx.ttl, data));
+    }
+  }
+  return out;
+}
+
+function vipServiceRecords(
+  service: StoredObject<'Service'>,
+  base: string,
+  address: string,
+  ctx: RecordContext,
+): ResourceRecord[] {
+  const out: ResourceRecord[] = [
+    addressRecord(base, ctx.ttl, address),
+    rr(reverseName(address), ctx.ttl, { type: 'PTR', target: base }),
+  ];
+  for (const port of service.spec.ports) {
+    const portName = port.name === undefined ? '' : sanitizeLabel(port.name);
+    if (portName === '') continue;
+    out.push(
+      rr(`_${portName}._${port.protocol}.${base}`, ctx.ttl, {
+        type: 'SRV',
+        priority: 0,
+        weight: 100,
+        port: port.port,
+        target: base,
+      }),
+    );
+  }
+  const vipName = service.spec.vip?.name;
+  if (vipName !== undefined) {
+    const label = sanitizeDomain(vipName.replace(/\//g, ''), 'rfc1123');
+    const framework = sanitizeDomain(
+      service.labels[VIP_FRAMEWORK_LABEL] ?? ctx.defaultVipFramework,
+      'rfc1123',
+    );
+    if (label !== '' && framework !== '')
+      out.push(addressRecord(`${label}.${framework}.${ctx.domains.vip}`, ctx.ttl, address));
+  }
+  return out;
+}
+
+/** Records owned by one service: `<svc>.<ns>.svc.<zone>`, its SRVs and PTR, and its named VIP. */
+export function serviceRecords(
+  service: StoredObject<'Service'>,
+  endpoints: readonly Endpoint[],
+  ctx: RecordContext,
+): Generated {
+  const svc = sanitizeLabel(service.name);
+  const ns = sanitizeLabel(service.namespace ?? DEFAULT_NAMESPACE);
+  if (svc === '' || ns === '')
+    return { records: [], problems: [`service ${service.name}: name sanitises to nothing`] };
+  const base = `${svc}.${ns}.svc.${ctx.domains.cluster}`;
+  if (service.spec.headless === true)
+    return { records: headlessRecords(service, base, endpoints, ctx), problems: [] };
+  const address = service.spec.vip?.address;
+  if (address === undefined || !isValidIp(address)) {
+    return {
+      records: [],
+      problems: [
+        `service ${service.namespace ?? DEFAULT_NAMESPACE}/${service.name}: no VIP address yet, nothing published`,
+      ],
+    };
+  }
+  return { records: vipServiceRecords(service, base, address, ctx), problems: [] };
+}
+
+/** `leader`, `master`, `masterN` and the `_leader._tcp/_udp` SRVs, from the masters option. */
+export function masterRecords(ctx: RecordContext): Generated {
+  const masters = ctx.masters;
+  if (masters === undefined) return NOTHING;
+  const d = ctx.domains.mesos;
+  const out: ResourceRecord[] = [];
+  const list = masters.addresses.filter(isValidIp);
+  if (masters.leader !== undefined && isValidIp(masters.leader) && !list.includes(masters.leader))
+    list.push(masters.leader);
+  list.forEach((address, i) => {
+    out.push(
+      addressRecord(`master.${d}`, ctx.ttl, address),
+      addressRecord(`master${i}.${d}`, ctx.ttl, address),
+    );
+  });
+  if (masters.leader !== undefined && isValidIp(masters.leader)) {
+    out.push(addressRecord(`leader.${d}`, ctx.ttl, masters.leader));
+    for (const proto of ['tcp', 'udp']) {
+      const data: RecordData = {
+        type: 'SRV',
+        priority: 0,
+        weight: ctx.srvWeight,
+        port: masters.port ?? 5050,
+        target: `leader.${d}`,
+      };
+      out.push(rr(`_leader._${proto}.${d}`, ctx.ttl, data));
+    }
+  }
+  return { records: out, problems: [] };
+}
+
+/** The SOA record of one zone apex (also used, as a tail, for negative answers). */
+export function soaRecord(apex: string, ctx: RecordContext): ResourceRecord {
+  return rr(apex, ctx.ttl, {
+    type: 'SOA',
+    mname: `ns1.${apex}`,
+    rname: `hostmaster.${apex}`,
+    serial: ctx.serial >>> 0,
+    refresh: 60,
+    retry: 600,
+    expire: 86400,
+    minimum: ctx.ttl,
+  });
+}
+
+/** SOA and NS at each apex, `ns1.<zone>` addresses if configured, and `dns-version.<cluster>`. */
+export function apexRecords(ctx: RecordContext): Generated {
+  const out: ResourceRecord[] = [];
+  for (const apex of [ctx.domains.mesos, ctx.domains.cluster, ctx.domains.vip]) {
+    out.push(soaRecord(apex, ctx), rr(apex, ctx.ttl, { type: 'NS', target: `ns1.${apex}` }));
+    for (const address of ctx.nameserverAddresses) out.push(addressRecord(`ns1.${apex}`, ctx.ttl, address));
+  }
+  out.push(rr(`dns-version.${ctx.domains.cluster}`, ctx.ttl, { type: 'TXT', text: '1.1.0' }));
+  return { records: out, problems: [] };
+}
