@@ -7,6 +7,10 @@ export const DEFAULTS = {
   dnsListen: '127.0.0.1:8053',
   /** Mesos-DNS's HTTP port. */
   dnsHttpListen: '127.0.0.1:8123',
+  /** The proxy's frontends (services' ports; below 1024 +10000 without root). */
+  lbListenHost: '127.0.0.1',
+  lbAdmin: '127.0.0.1:9090',
+  ingressPort: 8080,
   /** The gRPC address the client commands talk to. */
   server: '127.0.0.1:7481',
 } as const;

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { createRegistry, type Logger, type Registry } from '../lib';
 import { startDnsServer } from '../dns';
+import { startLoadBalancer } from '../lb';
 import {
   createInformer,
   ensureToken,
@@ -21,6 +22,8 @@ export interface NodeOptions {
   dns?: string;
   /** The DNS server's Mesos-DNS HTTP API, `host:port`. */
   dnsHttp?: string;
+  /** The proxy: the address its frontends bind, its admin endpoint and ingress port; undefined: off. */
+  lb?: { listenHost: string; admin: string; ingressPort: number };
   token?: string;
 }
 
@@ -85,6 +88,7 @@ export async function startNode(o: NodeOptions, logger: Logger): Promise<Running
       dnsAddress = dns.address;
       parts.push(dns);
     }
+    if (o.lb !== undefined) parts.push(await startLbPart(store, o.lb, logger, registry));
     const lines = parts.flatMap((p) => p.lines);
     return { dataDir, store, token, httpUrl, grpcAddress, socketPath, dnsAddress, lines, close };
   } catch (err) {
@@ -125,6 +129,43 @@ async function startDnsPart(
       await dns.close();
     },
   };
+}
+
+async function startLbPart(
+  store: EmbeddedStore,
+  o: NonNullable<NodeOptions['lb']>,
+  logger: Logger,
+  registry: Registry,
+): Promise<Part> {
+  const admin = parseHostPort(o.admin, '--lb-admin');
+  const stop = new AbortController();
+  const lb = await startLoadBalancer({
+    informer: createInformer({ api: store, logger, signal: stop.signal }),
+    listenHost: o.listenHost,
+    ingressPort: o.ingressPort,
+    admin,
+    portFor: unprivilegedPort,
+    logger,
+    registry,
+  });
+  const adminUrl = `http://${hostText(lb.adminAddress?.host ?? '')}:${lb.adminAddress?.port ?? 0}`;
+  const frontends = lb.frontends.map((f) => `${f.mode} ${hostText(f.host)}:${f.port}`).join(', ');
+  return {
+    lines: [`  proxy      stats ${adminUrl}/  frontends: ${frontends === '' ? 'none yet' : frontends}`],
+    close: async () => {
+      stop.abort();
+      await lb.close({ graceMs: 1000 });
+    },
+  };
+}
+
+/**
+ * Without root, a service's port below 1024 cannot be bound: the all-in-one node then serves it
+ * 10000 higher (80 → 10080) so `switchyard up` works on a laptop; as root the port is the port.
+ */
+function unprivilegedPort(frontend: { port: number }): number {
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  return frontend.port < 1024 && frontend.port > 0 && !root ? frontend.port + 10000 : frontend.port;
 }
 
 function hostText(host: string): string {

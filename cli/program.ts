@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { isSwitchyardError } from '../lib';
 import { kindFromName, StateErrorCode, type Kind, type StateApi } from '../state';
+import { runAgent } from './commands/agent';
 import { runApply } from './commands/apply';
 import { runDelete } from './commands/delete';
 import { runDns } from './commands/dns';
@@ -63,6 +64,13 @@ export function buildProgram(
   registerObjectCommands(program, io, withApi);
   registerWatch(program, io, withApi);
   registerDns(program, io, withApi);
+  program
+    .command('agent')
+    .description('run the per-host agent: node subnet lease, routes, and the CNI service')
+    .requiredOption('-c, --config <file>', 'agent config (YAML or JSON; see agent/README.md)')
+    .action(async (o: { config: string }) => {
+      result.exitCode = await runAgent(o.config, io);
+    });
   return program;
 }
 
@@ -72,6 +80,11 @@ interface UpFlags {
   /** false with --no-dns. */
   dns: string | false;
   dnsHttp: string;
+  /** false with --no-lb. */
+  lb: boolean;
+  lbListen: string;
+  lbAdmin: string;
+  ingressPort: number;
   example?: string[];
   logLevel: string;
 }
@@ -81,9 +94,7 @@ type WithApi = (run: (api: StateApi) => Promise<number>) => Promise<void>;
 function registerUp(program: Command, io: CliIo, result: { exitCode: number }): void {
   program
     .command('up')
-    .description(
-      'run the all-in-one node: embedded store and state API (DNS, proxy and agent join as they land)',
-    )
+    .description('run the all-in-one node: embedded store, state API, DNS and proxy')
     .option('--http <host:port>', 'REST listen address', DEFAULTS.httpListen)
     .option('--grpc <host:port>', 'gRPC listen address', DEFAULTS.grpcListen)
     .option('--dns <host:port>', 'DNS listen address (UDP and TCP)', DEFAULTS.dnsListen)
@@ -93,6 +104,15 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
       DEFAULTS.dnsHttpListen,
     )
     .option('--no-dns', 'do not run the DNS server')
+    .option('--lb-listen <host>', 'address the proxy frontends bind', DEFAULTS.lbListenHost)
+    .option('--lb-admin <host:port>', 'proxy stats page, JSON, /metrics and admin API', DEFAULTS.lbAdmin)
+    .option(
+      '--ingress-port <port>',
+      'port of the HTTP ingress (host/path rules) frontend',
+      (v) => parsePort(v, '--ingress-port'),
+      DEFAULTS.ingressPort,
+    )
+    .option('--no-lb', 'do not run the proxy')
     .option('--example <file...>', 'manifests to apply at start (idempotent)')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .action(async (o: UpFlags) => {
@@ -103,6 +123,9 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
           http: o.http,
           grpc: o.grpc,
           ...(o.dns === false ? {} : { dns: o.dns, dnsHttp: o.dnsHttp }),
+          ...(o.lb === false
+            ? {}
+            : { lb: { listenHost: o.lbListen, admin: o.lbAdmin, ingressPort: o.ingressPort } }),
           examples: o.example ?? [],
           logLevel: o.logLevel,
           ...(g.token === undefined ? {} : { token: g.token }),
@@ -270,4 +293,11 @@ function registerDns(program: Command, io: CliIo, withApi: WithApi): void {
           ),
         ),
     );
+}
+
+function parsePort(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new CliError(CliErrorCode.USAGE, `${flag}: expected a port, got "${v}"`, flag);
+  return n;
 }

@@ -198,7 +198,11 @@ async function benchEtcd(): Promise<Record<string, unknown>> {
     const wire = await fanOut(
       async (onEvent) => {
         const watcher = await client.watch().prefix('/bench/tasks/').create();
-        watcher.on('put', (kv) => onEvent(kv.key.toString().slice('/bench/tasks/'.length)));
+        // Decode the value as a consumer must (Switchyard's client hands out parsed objects).
+        watcher.on('put', (kv) => {
+          const object = JSON.parse(kv.value.toString()) as { name: string };
+          onEvent(object.name);
+        });
         return () => void watcher.cancel();
       },
       (i) => put(i, 2),

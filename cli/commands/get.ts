@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { CLUSTER_SCOPED, type Kind, type StateApi, type StoredObject } from '../../state';
-import { columnsFor } from '../format/columns';
+import { columnsFor, type TableContext } from '../format/columns';
 import { renderTable } from '../format/table';
 import type { CliIo } from '../io';
 import { CliError, CliErrorCode } from '../manifest';
@@ -44,8 +44,20 @@ export async function runGet(api: StateApi, o: GetOptions, io: CliIo): Promise<n
     );
     return 0;
   }
-  io.stdout.write(render(list.items, o.kind, o.output, true, list.revision));
+  const ctx = o.kind === 'Node' && o.output === 'table' ? await nodeContext(api) : { now: Date.now() };
+  io.stdout.write(render(list.items, o.kind, o.output, true, list.revision, ctx));
   return 0;
+}
+
+/** For `get nodes`: how many task addresses each node's subnet holds. */
+async function nodeContext(api: StateApi): Promise<TableContext> {
+  const tasks = await api.list({ kind: 'Task' });
+  const addressesByNode = new Map<string, number>();
+  for (const t of tasks.items as StoredObject<'Task'>[]) {
+    if (t.spec.networkMode !== 'ip-per-container') continue;
+    addressesByNode.set(t.spec.node, (addressesByNode.get(t.spec.node) ?? 0) + t.spec.ips.length);
+  }
+  return { now: Date.now(), addressesByNode };
 }
 
 /** kubectl's habit: namespaced kinds default to `default`; `-A` means every namespace. */
@@ -64,12 +76,13 @@ export function render(
   output: OutputFormat,
   asList: boolean,
   revision?: number,
+  ctx: TableContext = { now: Date.now() },
 ): string {
   if (output === 'table') {
-    const cols = columnsFor(kind) as { headers: string[]; cells(o: StoredObject): string[] };
+    const cols = columnsFor(kind) as { headers: string[]; cells(o: StoredObject, c: TableContext): string[] };
     return renderTable(
       cols.headers,
-      items.map((o) => cols.cells(o)),
+      items.map((o) => cols.cells(o, ctx)),
     );
   }
   const value = asList ? { kind: `${kind}List`, revision, items } : items[0];

@@ -55,11 +55,14 @@ function makePrinter(o: WatchCommandOptions, io: CliIo): (rows: Row[]) => void {
       for (const r of rows) io.stdout.write(`${JSON.stringify(r)}\n`);
     };
   }
-  const cols = columnsFor(o.kind) as { headers: string[]; cells(x: StoredObject): string[] };
+  const cols = columnsFor(o.kind) as {
+    headers: string[];
+    cells(x: StoredObject, c: { now: number }): string[];
+  };
   const headers = ['EVENT', 'REVISION', ...cols.headers];
   let widths: number[] | undefined;
   return (rows) => {
-    const cells = rows.map((r) => [r.type, String(r.revision), ...cols.cells(r.object)]);
+    const cells = rows.map((r) => [r.type, String(r.revision), ...cols.cells(r.object, { now: Date.now() })]);
     if (widths === undefined) {
       // Widths come from the first batch (like kubectl -w); later rows may overflow a column.
       widths = headers.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));

@@ -3,7 +3,7 @@ import type { Kind, StoredObject, SelectorSpec } from '../../state';
 /** The columns `get` shows for each kind; `-o wide` would add more, `-o json|yaml` shows all. */
 interface Columns<K extends Kind> {
   headers: string[];
-  cells(o: StoredObject<K>): string[];
+  cells(o: StoredObject<K>, ctx: TableContext): string[];
 }
 
 const none = '<none>';
@@ -34,14 +34,43 @@ const network: Columns<'Network'> = {
   ],
 };
 
+/** `12s ago`, `in 3m` — for a person; `<none>` when unset. */
+export function relativeTime(iso: string | undefined, now: number): string {
+  if (iso === undefined) return none;
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return iso;
+  const seconds = Math.round((at - now) / 1000);
+  const span = Math.abs(seconds);
+  const text =
+    span < 120 ? `${span}s` : span < 7200 ? `${Math.round(span / 60)}m` : `${Math.round(span / 3600)}h`;
+  return seconds >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** Addresses a node's subnet holds for tasks, out of those it can give (network, gateway, broadcast excluded). */
+export function subnetUsage(subnet: string | undefined, used: number): string {
+  const prefix = subnet === undefined ? NaN : Number(subnet.split('/')[1]);
+  if (Number.isNaN(prefix)) return used === 0 ? none : String(used);
+  const bits = subnet?.includes(':') ? 128 : 32;
+  const usable = bits - prefix >= 31 ? 2 ** (bits - prefix) : 2 ** (bits - prefix) - 3;
+  return `${used}/${usable}`;
+}
+
+/** Extra facts a table may show that are not in the objects themselves. */
+export interface TableContext {
+  now: number;
+  /** Task addresses in use per node name. */
+  addressesByNode?: ReadonlyMap<string, number>;
+}
+
 const node: Columns<'Node'> = {
-  headers: ['NAME', 'ADDRESS', 'POD SUBNET', 'LEASE EXPIRES', 'HEARTBEAT', 'REVISION'],
-  cells: (o) => [
+  headers: ['NAME', 'ADDRESS', 'POD SUBNET', 'LEASE', 'HEARTBEAT', 'ADDRESSES', 'REVISION'],
+  cells: (o, ctx) => [
     o.name,
     o.spec.address,
     orNone(o.spec.podSubnet),
-    orNone(o.spec.leaseExpiresAt),
-    orNone(o.spec.heartbeatAt),
+    o.spec.leaseExpiresAt === undefined ? none : `expires ${relativeTime(o.spec.leaseExpiresAt, ctx.now)}`,
+    relativeTime(o.spec.heartbeatAt, ctx.now),
+    subnetUsage(o.spec.podSubnet, ctx.addressesByNode?.get(o.name) ?? 0),
     String(o.revision),
   ],
 };

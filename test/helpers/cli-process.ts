@@ -49,6 +49,8 @@ export interface NodeProcess {
   dnsAddress: string;
   /** The DNS server's Mesos-DNS HTTP API. */
   dnsHttpUrl: string;
+  /** The proxy's admin endpoint (stats page, JSON, /metrics), when it runs. */
+  lbAdminUrl?: string;
   output: () => string;
   /** SIGTERM (or the given signal) and wait for the exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -74,6 +76,10 @@ export function startUpProcess(
       '127.0.0.1:0',
       '--dns-http',
       '127.0.0.1:0',
+      '--lb-admin',
+      '127.0.0.1:0',
+      '--ingress-port',
+      '0',
       '--log-level',
       'warn',
       ...extraArgs,
@@ -91,7 +97,9 @@ export function startUpProcess(
     }, 20000);
     const onData = (): void => {
       const m = /REST (http:\/\/\S+)\s+gRPC (\S+)/.exec(out);
-      const dns = /DNS\s+udp\+tcp (\S+)\s+API (\S+)/.exec(out);
+      const dns =
+        /DNS\s+udp\+tcp (\S+)\s+API (\S+)/.exec(out) ??
+        (extraArgs.includes('--no-dns') ? ['', '', ''] : null);
       if (!m || !dns || !out.includes('Press Ctrl-C')) return;
       clearTimeout(timer);
       child.stdout?.off('data', onData);
@@ -101,6 +109,7 @@ export function startUpProcess(
         grpcAddress: m[2] as string,
         dnsAddress: dns[1] as string,
         dnsHttpUrl: dns[2] as string,
+        ...lbAdmin(out),
         output: () => out,
         stop: async (signal = 'SIGTERM') => {
           if (child.exitCode === null && child.signalCode === null) child.kill(signal);
@@ -114,4 +123,9 @@ export function startUpProcess(
       reject(new Error(`switchyard up exited with ${code}:\n${out}`));
     });
   });
+}
+
+function lbAdmin(out: string): { lbAdminUrl?: string } {
+  const url = /proxy\s+stats (\S+)\//.exec(out)?.[1];
+  return url === undefined ? {} : { lbAdminUrl: url };
 }

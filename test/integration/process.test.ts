@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import {
   REPO,
@@ -13,6 +15,19 @@ import {
 import { eventually } from '../helpers/eventually';
 
 const run = promisify(execFile);
+
+async function startBackend(id: string): Promise<{ id: string; port: number; close(): Promise<void> }> {
+  const server = createServer((_req, res) => res.end(id));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { id, port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+async function freePort(): Promise<number> {
+  const probe = await startBackend('probe');
+  await probe.close();
+  return probe.port;
+}
 
 // `switchyard up` as a real process: durability across kill -9, clean shutdown on SIGTERM/SIGINT.
 describe('switchyard up (process)', () => {
@@ -53,7 +68,7 @@ describe('switchyard up (process)', () => {
   });
 
   it('serves the example cluster over DNS: a task name answers with both task addresses', async () => {
-    node = await startUpProcess(dir, ['--example', join(REPO, 'examples', 'cluster.yaml')]);
+    node = await startUpProcess(dir, ['--no-lb', '--example', join(REPO, 'examples', 'cluster.yaml')]);
     const [host, port] = node.dnsAddress.split(':') as [string, string];
     const { stdout } = await run('dig', [
       '+short',
@@ -84,7 +99,7 @@ describe('switchyard up (process)', () => {
   });
 
   it('runs `switchyard dns` alone against the state API over gRPC', async () => {
-    node = await startUpProcess(dir, ['--example', join(REPO, 'examples', 'cluster.yaml')]);
+    node = await startUpProcess(dir, ['--no-lb', '--example', join(REPO, 'examples', 'cluster.yaml')]);
     const child = spawn(
       process.execPath,
       switchyardArgv([
@@ -103,6 +118,7 @@ describe('switchyard up (process)', () => {
       let out = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       const address = await eventually(() => /udp\+tcp (\S+):(\d+)/.exec(out) ?? false, 15000);
+      if (address === false) throw new Error('unreachable');
       const dig = (name: string) =>
         run('dig', [
           '+short',
@@ -131,6 +147,38 @@ describe('switchyard up (process)', () => {
       const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
       expect(await exited).toBe(0); // a clean exit on SIGTERM
       clearTimeout(killer);
+    }
+  });
+
+  it('routes a service through the embedded proxy to the tasks applied with the CLI', async () => {
+    const backends = await Promise.all(['one', 'two'].map((id) => startBackend(id)));
+    try {
+      node = await startUpProcess(dir, ['--no-dns']);
+      const servicePort = await freePort();
+      const manifest = [
+        'kind: Network\nname: default\nspec: {podCIDR: 198.18.0.0/16, nodeSubnetPrefix: 24, serviceCIDR: 198.19.0.0/16}',
+        'kind: Node\nname: node-1\nspec: {address: 127.0.0.1}',
+        ...backends.map(
+          (b) =>
+            `kind: Task\nname: echo-${b.id}\nlabels: {app: echo}\nspec: {app: echo, framework: marathon, node: node-1, ` +
+            `state: running, health: healthy, networkMode: host, ports: [{name: http, containerPort: ${b.port}, hostPort: ${b.port}}]}`,
+        ),
+        `kind: Service\nname: echo\nspec: {selector: {app: echo}, ports: [{name: http, port: ${servicePort}, targetPort: http, mode: http}], ` +
+          'loadBalancing: {healthCheck: {type: http, path: /, intervalMs: 200, rise: 1, fall: 2}}}',
+      ].join('\n---\n');
+      expect((await sy(['apply', '-f', '-'], manifest)).code).toBe(0);
+      // Backends start DOWN and join after their first passing check; then round-robin over both.
+      const seen = await eventually(async () => {
+        const ids = new Set<string>();
+        for (let i = 0; i < 4; i++) ids.add(await (await fetch(`http://127.0.0.1:${servicePort}/`)).text());
+        expect([...ids].sort()).toEqual(['one', 'two']);
+        return ids;
+      }, 15000);
+      expect(seen.size).toBe(2);
+      const stats = await (await fetch(`${node.lbAdminUrl ?? ''}/stats.json`)).text();
+      expect(stats).toContain('echo-one');
+    } finally {
+      await Promise.all(backends.map((b) => b.close()));
     }
   });
 

@@ -24,7 +24,7 @@ describe('README examples', () => {
   let node: NodeProcess;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sy-readme-'));
-    node = await startUpProcess(dir, ['--example', join(REPO, 'examples', 'cluster.yaml')]);
+    node = await startUpProcess(dir, ['--no-lb', '--example', join(REPO, 'examples', 'cluster.yaml')]);
   });
   afterAll(async () => {
     await node?.stop();

@@ -1,0 +1,282 @@
+import {
+  DEFAULT_NAMESPACE,
+  objectKey,
+  type ServicePort,
+  type StoredObject,
+  type TaskPort,
+  serviceSelectsTask,
+} from '../state';
+import { buildHttpRouter, type IngressRuleInput } from './route-match';
+import type { Backend, Frontend, FrontendMode, HealthCheckConfig, Pool, RouteTable } from './route-table';
+
+/** What the route table is compiled from: plain arrays, as an informer lists them. */
+export interface RouteSnapshot {
+  readonly services: readonly StoredObject<'Service'>[];
+  readonly tasks: readonly StoredObject<'Task'>[];
+  readonly nodes: readonly StoredObject<'Node'>[];
+}
+
+export interface CompileOptions {
+  /** The address every frontend listens on. */
+  readonly listenHost: string;
+  /** The shared HTTP frontend that serves ingress rules (marathon-lb's :80); null for none. */
+  readonly ingressPort: number | null;
+  /** Health-check settings for pools whose service sets none (HAProxy: TCP, inter 2 s, rise 2, fall 3). */
+  readonly healthDefaults: HealthCheckConfig;
+}
+
+export const DEFAULT_HEALTH_CHECK: HealthCheckConfig = {
+  type: 'tcp',
+  path: '/',
+  intervalMs: 2000,
+  timeoutMs: 2000,
+  rise: 2,
+  fall: 3,
+};
+
+export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
+  listenHost: '0.0.0.0',
+  ingressPort: 80,
+  healthDefaults: DEFAULT_HEALTH_CHECK,
+};
+
+const SERVING_STATES = new Set(['running', 'killing']);
+
+function healthCheckOf(service: StoredObject<'Service'>, defaults: HealthCheckConfig): HealthCheckConfig {
+  const spec = service.spec.loadBalancing?.healthCheck;
+  if (!spec) return defaults;
+  const intervalMs = spec.intervalMs ?? defaults.intervalMs;
+  return {
+    type: spec.type,
+    path: spec.path ?? defaults.path,
+    intervalMs,
+    // HAProxy: without `timeout check`, the interval bounds the whole check.
+    timeoutMs: spec.timeoutMs ?? Math.min(defaults.timeoutMs, intervalMs),
+    rise: spec.rise ?? defaults.rise,
+    fall: spec.fall ?? defaults.fall,
+  };
+}
+
+function findTaskPort(ports: readonly TaskPort[], target: number | string): TaskPort | undefined {
+  return ports.find((p) =>
+    typeof target === 'string' ? p.name === target : p.containerPort === target && p.protocol === 'tcp',
+  );
+}
+
+/** ip-per-container: task IP + container port; otherwise node address + host port. */
+function backendAddress(
+  task: StoredObject<'Task'>,
+  target: number | string,
+  nodeAddress: ReadonlyMap<string, string>,
+): { host: string; port: number; containerPort: number } | string {
+  const port = findTaskPort(task.spec.ports, target);
+  if (task.spec.networkMode === 'ip-per-container') {
+    const ip = task.spec.ips[0];
+    if (ip === undefined) return 'has no IP yet';
+    const containerPort = port?.containerPort ?? (typeof target === 'number' ? target : undefined);
+    if (containerPort === undefined) return `has no port named ${JSON.stringify(target)}`;
+    return { host: ip, port: containerPort, containerPort };
+  }
+  if (!port) return `has no port ${JSON.stringify(target)}`;
+  const host = nodeAddress.get(task.spec.node);
+  if (host === undefined) return `runs on unknown node ${JSON.stringify(task.spec.node)}`;
+  const hostPort = port.hostPort ?? (task.spec.networkMode === 'host' ? port.containerPort : undefined);
+  if (hostPort === undefined) return `port ${port.containerPort} has no host port`;
+  return { host, port: hostPort, containerPort: port.containerPort };
+}
+
+function zeroWeightReason(task: StoredObject<'Task'>): string | undefined {
+  if (task.spec.draining) return 'draining';
+  if (task.spec.state === 'killing') return 'killing';
+  if (task.spec.health === 'unhealthy') return 'unhealthy';
+  return undefined;
+}
+
+function buildBackends(
+  service: StoredObject<'Service'>,
+  servicePort: ServicePort,
+  tasks: readonly StoredObject<'Task'>[],
+  nodeAddress: ReadonlyMap<string, string>,
+  warn: (message: string) => void,
+): Backend[] {
+  const namespace = service.namespace ?? DEFAULT_NAMESPACE;
+  const target = servicePort.targetPort ?? servicePort.port;
+  const backends: Backend[] = [];
+  for (const task of tasks) {
+    if ((task.namespace ?? DEFAULT_NAMESPACE) !== namespace || !SERVING_STATES.has(task.spec.state)) continue;
+    if (!serviceSelectsTask(service, task)) continue;
+    const taskKey = objectKey(task);
+    const address = backendAddress(task, target, nodeAddress);
+    if (typeof address === 'string') {
+      warn(`${objectKey(service)} port ${servicePort.port}: task ${taskKey} ${address}; skipped`);
+      continue;
+    }
+    const reason = zeroWeightReason(task);
+    const backend: Backend = {
+      id: `${taskKey}#${address.containerPort}`,
+      taskKey,
+      host: address.host,
+      port: address.port,
+      weight: reason ? 0 : 1,
+    };
+    backends.push(reason ? { ...backend, zeroWeightReason: reason } : backend);
+  }
+  return backends.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function buildPool(
+  service: StoredObject<'Service'>,
+  servicePort: ServicePort,
+  backends: Backend[],
+  options: CompileOptions,
+  prev: RouteTable | undefined,
+): Pool {
+  const mode: FrontendMode = servicePort.mode ?? 'tcp';
+  const lb = service.spec.loadBalancing;
+  const fields = {
+    id: `${service.namespace ?? DEFAULT_NAMESPACE}/${service.name}:${servicePort.port}`,
+    serviceKey: objectKey(service),
+    mode,
+    algorithm: lb?.algorithm ?? 'round-robin',
+    hashOn: mode === 'tcp' ? 'client-ip' : (lb?.hashOn ?? 'cookie'),
+    healthCheck: healthCheckOf(service, options.healthDefaults),
+    backends,
+  } as const;
+  const signature = JSON.stringify(fields);
+  const old = prev?.pools.get(fields.id);
+  // Reuse the previous object when nothing changed: identity then means "unchanged" to the runtime.
+  return old && old.signature === signature ? old : { ...fields, signature };
+}
+
+interface FrontendDraft {
+  host: string;
+  port: number;
+  mode: FrontendMode;
+  owner: string;
+  defaultPool?: string;
+  rules: IngressRuleInput[];
+}
+
+function sortByKey<T extends StoredObject>(objects: readonly T[]): T[] {
+  return [...objects].sort((a, b) =>
+    objectKey(a) < objectKey(b) ? -1 : objectKey(a) > objectKey(b) ? 1 : 0,
+  );
+}
+
+function addServiceFrontends(
+  service: StoredObject<'Service'>,
+  poolIdByPort: ReadonlyMap<number, string>,
+  drafts: Map<number, FrontendDraft>,
+  options: CompileOptions,
+  warn: (message: string) => void,
+): void {
+  for (const servicePort of service.spec.ports) {
+    const poolId = poolIdByPort.get(servicePort.port);
+    if (poolId === undefined) continue;
+    const mode = servicePort.mode ?? 'tcp';
+    const existing = drafts.get(servicePort.port);
+    if (existing) {
+      warn(
+        `port ${servicePort.port}: claimed by ${existing.owner} and ${poolId}; ${existing.owner} keeps it`,
+      );
+      continue;
+    }
+    drafts.set(servicePort.port, {
+      host: options.listenHost,
+      port: servicePort.port,
+      mode,
+      owner: poolId,
+      defaultPool: poolId,
+      rules: [],
+    });
+  }
+}
+
+function ingressRulesOf(
+  service: StoredObject<'Service'>,
+  poolIdByPort: ReadonlyMap<number, string>,
+  warn: (m: string) => void,
+): IngressRuleInput[] {
+  const rules: IngressRuleInput[] = [];
+  for (const rule of service.spec.ingress ?? []) {
+    const servicePort = service.spec.ports.find((p) =>
+      typeof rule.port === 'string' ? p.name === rule.port : p.port === rule.port,
+    );
+    const poolId = servicePort && poolIdByPort.get(servicePort.port);
+    if (poolId === undefined) {
+      warn(
+        `${objectKey(service)}: ingress rule ${rule.host ?? '*'}${rule.path} names unknown port ${JSON.stringify(rule.port)}`,
+      );
+      continue;
+    }
+    rules.push(
+      rule.host === undefined
+        ? { path: rule.path, pathType: rule.pathType, pool: poolId }
+        : { host: rule.host, path: rule.path, pathType: rule.pathType, pool: poolId },
+    );
+  }
+  return rules;
+}
+
+function finishFrontend(draft: FrontendDraft, warn: (message: string) => void): Frontend {
+  const id = `${draft.host}:${draft.port}`;
+  if (draft.mode === 'tcp')
+    return { id, host: draft.host, port: draft.port, mode: 'tcp', pool: draft.defaultPool ?? '' };
+  const router = buildHttpRouter(draft.rules, draft.defaultPool, (rule, winner) =>
+    warn(
+      `${id}: ingress ${rule.host ?? '*'} ${rule.pathType} ${rule.path} → ${rule.pool} conflicts with ${winner}; ${winner} keeps it`,
+    ),
+  );
+  return { id, host: draft.host, port: draft.port, mode: 'http', router };
+}
+
+/**
+ * Compile a snapshot of Services, Tasks and Nodes into an immutable route table. Pure: no I/O,
+ * inputs untouched, output deterministic (sorted by key). `prev` lets unchanged pools keep their
+ * identity. Conflicts never throw: the earlier object (by key) wins and a warning says so.
+ */
+export function compileRouteTable(
+  snapshot: RouteSnapshot,
+  prev?: RouteTable,
+  options: CompileOptions = DEFAULT_COMPILE_OPTIONS,
+): RouteTable {
+  const warnings: string[] = [];
+  const warn = (message: string): void => void warnings.push(message);
+  const nodeAddress = new Map(snapshot.nodes.map((n) => [n.name, n.spec.address] as const));
+  const pools = new Map<string, Pool>();
+  const drafts = new Map<number, FrontendDraft>();
+  const ingress: IngressRuleInput[] = [];
+  let revision = 0;
+  for (const object of [...snapshot.services, ...snapshot.tasks, ...snapshot.nodes])
+    revision = Math.max(revision, object.revision);
+  for (const service of sortByKey(snapshot.services)) {
+    const poolIdByPort = new Map<number, string>();
+    for (const servicePort of service.spec.ports) {
+      if (servicePort.protocol !== 'tcp') continue;
+      const backends = buildBackends(service, servicePort, snapshot.tasks, nodeAddress, warn);
+      const pool = buildPool(service, servicePort, backends, options, prev);
+      pools.set(pool.id, pool);
+      poolIdByPort.set(servicePort.port, pool.id);
+    }
+    addServiceFrontends(service, poolIdByPort, drafts, options, warn);
+    ingress.push(...ingressRulesOf(service, poolIdByPort, warn));
+  }
+  if (ingress.length > 0 && options.ingressPort !== null) {
+    const port = options.ingressPort;
+    const draft = drafts.get(port) ?? {
+      host: options.listenHost,
+      port,
+      mode: 'http' as const,
+      owner: 'ingress',
+      rules: [],
+    };
+    if (draft.mode === 'tcp')
+      warn(`ingress port ${port} is a TCP frontend of ${draft.owner}; ingress rules dropped`);
+    else {
+      draft.rules.push(...ingress);
+      drafts.set(port, draft);
+    }
+  }
+  const frontends = [...drafts.values()].sort((a, b) => a.port - b.port).map((d) => finishFrontend(d, warn));
+  return { revision, frontends, frontendsById: new Map(frontends.map((f) => [f.id, f])), pools, warnings };
+}

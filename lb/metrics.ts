@@ -1,0 +1,144 @@
+import { Counter, Gauge, type Registry } from '../lib';
+import type { LbRuntime } from './runtime';
+
+/**
+ * Prometheus metrics, read from the runtime's own counters at scrape time so the hot path only
+ * bumps plain numbers. Names follow `switchyard_lb_<name>[_<unit>]`; counters end in `_total`.
+ */
+export interface LbMetrics {
+  readonly compiles: Counter<'result'>;
+}
+
+interface BackendLabels {
+  pool: string;
+  backend: string;
+}
+
+function eachBackend(runtime: LbRuntime, visit: (labels: BackendLabels, id: string) => void): void {
+  for (const pool of runtime.table.pools.values()) {
+    for (const backend of pool.backends) visit({ pool: pool.id, backend: backend.id }, backend.id);
+  }
+}
+
+function registerBackendMetrics(registers: Registry[], runtime: LbRuntime): void {
+  new Gauge({
+    name: 'switchyard_lb_backend_up',
+    help: 'Whether a backend is UP by active checks (1) or not (0).',
+    labelNames: ['pool', 'backend'],
+    registers,
+    collect() {
+      this.reset();
+      eachBackend(runtime, (labels, id) => this.set(labels, runtime.states.get(id)?.health === 'up' ? 1 : 0));
+    },
+  });
+  new Gauge({
+    name: 'switchyard_lb_backend_active_requests',
+    help: 'Requests or TCP sessions in flight on a backend.',
+    labelNames: ['pool', 'backend'],
+    registers,
+    collect() {
+      this.reset();
+      eachBackend(runtime, (labels, id) => this.set(labels, runtime.states.get(id)?.active ?? 0));
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_backend_requests_total',
+    help: 'Requests and TCP sessions sent to a backend.',
+    labelNames: ['pool', 'backend'],
+    registers,
+    collect() {
+      this.reset();
+      eachBackend(runtime, (labels, id) => this.inc(labels, runtime.states.get(id)?.requests ?? 0));
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_backend_errors_total',
+    help: 'Backend failures by kind: connect, reset, timeout.',
+    labelNames: ['pool', 'backend', 'kind'],
+    registers,
+    collect() {
+      this.reset();
+      eachBackend(runtime, (labels, id) => {
+        const s = runtime.states.get(id);
+        if (!s) return;
+        this.inc({ ...labels, kind: 'connect' }, s.connectFailures);
+        this.inc({ ...labels, kind: 'reset' }, s.resets);
+        this.inc({ ...labels, kind: 'timeout' }, s.timeouts);
+      });
+    },
+  });
+}
+
+function registerFrontendMetrics(registers: Registry[], runtime: LbRuntime): void {
+  new Counter({
+    name: 'switchyard_lb_frontend_requests_total',
+    help: 'Requests received by a frontend.',
+    labelNames: ['frontend'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [frontend, stats] of runtime.frontendStats) this.inc({ frontend }, stats.requests);
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_frontend_responses_total',
+    help: 'Responses sent to clients by a frontend, by status class.',
+    labelNames: ['frontend', 'class'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [frontend, stats] of runtime.frontendStats) {
+        stats.responses.forEach((n, i) => i > 0 && this.inc({ frontend, class: `${i}xx` }, n));
+      }
+    },
+  });
+  new Gauge({
+    name: 'switchyard_lb_frontend_connections',
+    help: 'Client connections open on a frontend.',
+    labelNames: ['frontend'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [frontend, stats] of runtime.frontendStats) this.set({ frontend }, stats.currentConnections);
+    },
+  });
+}
+
+export function registerLbMetrics(registry: Registry, runtime: LbRuntime): LbMetrics {
+  const registers = [registry];
+  registerBackendMetrics(registers, runtime);
+  registerFrontendMetrics(registers, runtime);
+  new Counter({
+    name: 'switchyard_lb_retries_total',
+    help: 'Requests and connections retried on another backend after a failed connect or reset.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(runtime.retries);
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_panics_total',
+    help: 'Unexpected exceptions caught by a proxy handler.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(runtime.panics);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_lb_route_table_revision',
+    help: 'The state revision the serving route table was compiled from.',
+    registers,
+    collect() {
+      this.set(runtime.table.revision);
+    },
+  });
+  const compiles = new Counter({
+    name: 'switchyard_lb_route_compiles_total',
+    help: 'Route-table compiles, by result (ok, failed).',
+    labelNames: ['result'],
+    registers,
+  });
+  return { compiles };
+}

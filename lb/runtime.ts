@@ -1,0 +1,247 @@
+import { Pool as UndiciPool } from 'undici';
+import type { Logger } from '../lib';
+import { createBalancer, type Balancer } from './balance';
+import {
+  applyCheckResult,
+  BackendStates,
+  recordOutcome,
+  type AdminState,
+  type BackendState,
+  type CheckResult,
+} from './backend-state';
+import type { LbConfig } from './config';
+import { HealthChecker, type CheckTarget } from './health';
+import { pickBackend, type PickedBackend } from './pick';
+import type { Algorithm, Backend, Pool, RouteTable } from './route-table';
+
+/** Per-frontend counters for the stats page and /metrics. */
+export class FrontendStats {
+  connections = 0;
+  currentConnections = 0;
+  requests = 0;
+  /** Responses sent to clients by class: index 1 = 1xx … 5 = 5xx. */
+  readonly responses = [0, 0, 0, 0, 0, 0];
+  /** Requests refused by the proxy itself, by status (400, 404, 408, 413, 431, 503). */
+  readonly refused = new Map<number, number>();
+
+  refuse(status: number): void {
+    this.refused.set(status, (this.refused.get(status) ?? 0) + 1);
+  }
+}
+
+export const EMPTY_ROUTE_TABLE: RouteTable = {
+  revision: 0,
+  frontends: [],
+  frontendsById: new Map(),
+  pools: new Map(),
+  warnings: [],
+};
+
+interface Upstream {
+  readonly origin: string;
+  readonly dispatcher: UndiciPool;
+}
+
+function originOf(backend: { host: string; port: number }): string {
+  return backend.host.includes(':')
+    ? `http://[${backend.host}]:${backend.port}`
+    : `http://${backend.host}:${backend.port}`;
+}
+
+/**
+ * Everything the proxies share at run time: the current route table (one reference, swapped by
+ * `apply`), backend state and balancer positions that survive swaps, one keep-alive undici pool per
+ * backend, the health checker and drain timers.
+ */
+export class LbRuntime {
+  table: RouteTable = EMPTY_ROUTE_TABLE;
+  readonly states = new BackendStates();
+  readonly frontendStats = new Map<string, FrontendStats>();
+  /** 503s for lack of an eligible backend, per pool. */
+  readonly noBackend = new Map<string, number>();
+  retries = 0;
+  panics = 0;
+  private readonly balancers = new Map<string, { algorithm: Algorithm; balancer: Balancer }>();
+  private readonly upstreams = new Map<string, Upstream>();
+  private readonly drainTimers = new Map<string, NodeJS.Timeout>();
+  private readonly health: HealthChecker;
+  private closed = false;
+
+  constructor(
+    readonly config: LbConfig,
+    readonly logger: Logger,
+    readonly now: () => number = Date.now,
+  ) {
+    this.health = new HealthChecker((id, result) => this.onCheck(id, result));
+  }
+
+  /** Swap in a new route table. In-flight work keeps the backend and upstream it started with. */
+  apply(table: RouteTable): void {
+    const previous = this.table;
+    const now = this.now();
+    const targets = new Map<string, CheckTarget>();
+    for (const pool of table.pools.values()) {
+      for (const backend of pool.backends) {
+        const state = this.states.ensure(backend.id, backend.host, backend.port, now);
+        if (!targets.has(backend.id)) targets.set(backend.id, { ...backend, config: pool.healthCheck });
+        if (backend.weight === 0 || state.admin === 'drain') this.scheduleDrain(backend.id);
+        else if (state.admin === 'ready') this.cancelDrain(backend.id);
+      }
+      this.syncBalancer(pool);
+    }
+    for (const poolId of this.balancers.keys()) if (!table.pools.has(poolId)) this.balancers.delete(poolId);
+    for (const frontend of table.frontends) {
+      if (!this.frontendStats.has(frontend.id)) this.frontendStats.set(frontend.id, new FrontendStats());
+    }
+    this.table = table;
+    this.health.sync([...targets.values()]);
+    for (const pool of previous.pools.values()) {
+      for (const backend of pool.backends) if (!targets.has(backend.id)) this.retire(backend.id);
+    }
+  }
+
+  private syncBalancer(pool: Pool): void {
+    const existing = this.balancers.get(pool.id);
+    if (existing?.algorithm === pool.algorithm) {
+      existing.balancer.retain(new Set(pool.backends.map((b) => b.id)));
+    } else {
+      this.balancers.set(pool.id, { algorithm: pool.algorithm, balancer: createBalancer(pool.algorithm) });
+    }
+  }
+
+  pick(pool: Pool, hashKey: string, exclude?: ReadonlySet<string>): PickedBackend | undefined {
+    const entry = this.balancers.get(pool.id);
+    if (!entry) return undefined;
+    return pickBackend(
+      pool,
+      this.states,
+      entry.balancer,
+      hashKey,
+      this.now(),
+      this.config.passive.panicThresholdPercent,
+      exclude,
+    );
+  }
+
+  /** The keep-alive connection pool for a backend, created on first use. */
+  upstream(backend: Backend): UndiciPool {
+    const origin = originOf(backend);
+    const existing = this.upstreams.get(backend.id);
+    if (existing?.origin === origin) return existing.dispatcher;
+    if (existing) void existing.dispatcher.close().catch(() => undefined);
+    const { timeouts } = this.config;
+    const dispatcher = new UndiciPool(origin, {
+      connections: this.config.maxConnectionsPerBackend,
+      pipelining: 1,
+      keepAliveTimeout: 4000,
+      connect: { timeout: timeouts.connectMs },
+      headersTimeout: timeouts.serverMs,
+      bodyTimeout: timeouts.serverMs,
+    });
+    this.upstreams.set(backend.id, { origin, dispatcher });
+    return dispatcher;
+  }
+
+  /** Passive health: count an outcome against the backend, in the pool it was picked from. */
+  recordOutcome(pool: Pool, state: BackendState, error: boolean): void {
+    const members: BackendState[] = [];
+    for (const backend of pool.backends) {
+      const member = this.states.get(backend.id);
+      if (member) members.push(member);
+    }
+    if (recordOutcome(state, error, members, this.now(), this.config.passive)) {
+      this.logger.warn(
+        { backend: state.id, pool: pool.id, ejections: state.ejections, until: state.ejectedUntil },
+        'Backend ejected',
+      );
+    }
+  }
+
+  frontendStatsFor(id: string): FrontendStats {
+    let stats = this.frontendStats.get(id);
+    if (!stats) {
+      stats = new FrontendStats();
+      this.frontendStats.set(id, stats);
+    }
+    return stats;
+  }
+
+  /** The admin API: ready, drain (no new traffic, open work finishes within the grace time) or maint. */
+  setAdminState(id: string, admin: AdminState): boolean {
+    const state = this.states.get(id);
+    if (!state) return false;
+    state.admin = admin;
+    if (admin === 'ready') this.cancelDrain(id);
+    else this.scheduleDrain(id);
+    this.logger.info({ backend: id, admin }, 'Backend admin state changed');
+    return true;
+  }
+
+  private onCheck(id: string, result: CheckResult): void {
+    const state = this.states.get(id);
+    const pool = this.poolOfBackend(id);
+    if (!state || !pool) return;
+    state.lastCheck = result;
+    const next = applyCheckResult(state, result.ok, pool.healthCheck.rise, pool.healthCheck.fall);
+    if (next.health !== state.health) {
+      state.lastChange = this.now();
+      this.logger.info(
+        { backend: id, health: next.health, check: result.detail },
+        `Backend ${next.health.toUpperCase()}`,
+      );
+    }
+    state.health = next.health;
+    state.streak = next.streak;
+  }
+
+  private poolOfBackend(id: string): Pool | undefined {
+    for (const pool of this.table.pools.values()) if (pool.backends.some((b) => b.id === id)) return pool;
+    return undefined;
+  }
+
+  private scheduleDrain(id: string): void {
+    if (this.drainTimers.has(id) || this.closed) return;
+    const timer = setTimeout(() => {
+      this.drainTimers.delete(id);
+      const cut = this.states.get(id)?.abortSessions() ?? 0;
+      if (cut > 0) this.logger.warn({ backend: id, cut }, 'Drain grace time over; open sessions cut');
+    }, this.config.timeouts.drainGraceMs);
+    timer.unref();
+    this.drainTimers.set(id, timer);
+  }
+
+  private cancelDrain(id: string): void {
+    const timer = this.drainTimers.get(id);
+    if (timer) clearTimeout(timer);
+    this.drainTimers.delete(id);
+  }
+
+  /** A backend left the route table: no new work; open work finishes within the grace time. */
+  private retire(id: string): void {
+    this.cancelDrain(id);
+    const state = this.states.get(id);
+    const upstream = this.upstreams.get(id);
+    this.upstreams.delete(id);
+    this.states.delete(id);
+    // close() lets running requests finish; destroy() after the grace time cuts what is left.
+    const closing = upstream?.dispatcher.close().catch(() => undefined);
+    if (!state || state.active === 0) return;
+    const timer = setTimeout(() => {
+      state.abortSessions();
+      void upstream?.dispatcher.destroy().catch(() => undefined);
+    }, this.config.timeouts.drainGraceMs);
+    timer.unref();
+    void closing?.then(() => clearTimeout(timer));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.health.close();
+    for (const timer of this.drainTimers.values()) clearTimeout(timer);
+    this.drainTimers.clear();
+    for (const state of this.states.values()) state.abortSessions();
+    const upstreams = [...this.upstreams.values()];
+    this.upstreams.clear();
+    await Promise.all(upstreams.map((u) => u.dispatcher.destroy().catch(() => undefined)));
+  }
+}
