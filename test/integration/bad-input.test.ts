@@ -7,6 +7,7 @@ import {
   type EmbeddedStore,
   type ObjectInput,
   type StateServer,
+  type StoredObject,
 } from '../../state';
 
 // Issue 2's "bad input" promise, end to end over REST against the durable store: each bad request
@@ -107,7 +108,8 @@ describe('bad input over REST leaves the store untouched', () => {
     if (reason !== undefined) expect(error.reason).toContain(reason);
     expect(store.revision).toBe(before.revision);
     expect(await store.list({ kind: 'Node' })).toEqual(before.nodes);
-    expect((await store.get({ kind: 'Network', name: 'default' })).spec.podCIDR).toBe('198.18.0.0/16');
+    const stored = (await store.get({ kind: 'Network', name: 'default' })) as StoredObject<'Network'>;
+    expect(stored.spec.podCIDR).toBe('198.18.0.0/16');
   });
 
   it('refuses a wrong token (401) and an oversize body (413) without storing anything', async () => {
