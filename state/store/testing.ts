@@ -1,34 +1,7 @@
 // Fixture builders for the store's tests and the crash-test child (not part of the door).
 import type { WatchEvent } from '../api';
-import type { ObjectInput } from '../model';
 
-export interface TaskFixture {
-  namespace?: string;
-  labels?: Record<string, string>;
-  /** Makes otherwise equal tasks differ (an update). */
-  generation?: number;
-}
-
-export function taskInput(name: string, fixture: TaskFixture = {}): ObjectInput<'Task'> {
-  const generation = fixture.generation ?? 0;
-  const input: ObjectInput<'Task'> = {
-    kind: 'Task',
-    name,
-    labels: fixture.labels ?? { app: 'web' },
-    spec: {
-      app: fixture.labels?.app ?? 'web',
-      framework: 'marathon',
-      node: 'node-1',
-      state: 'running',
-      health: 'healthy',
-      networkMode: 'ip-per-container',
-      ips: [`198.18.${Math.floor(generation / 250) % 250}.${(generation % 250) + 1}`],
-      ports: [{ name: 'http', containerPort: 8080, protocol: 'tcp' }],
-    },
-  };
-  if (fixture.namespace !== undefined) input.namespace = fixture.namespace;
-  return input;
-}
+export { taskInput, type TaskFixture } from '../../test/helpers/fixtures';
 
 /** Reads `count` events (bookmarks included) from an iterator. */
 export async function take(iterator: AsyncIterator<WatchEvent>, count: number): Promise<WatchEvent[]> {
