@@ -52,7 +52,11 @@ export interface RunningNode {
  * agent as they land. Parts start in order and stop in reverse; if one fails to start, those
  * already running are stopped again.
  */
-export async function startNode(o: NodeOptions, logger: Logger): Promise<RunningNode> {
+export async function startNode(
+  o: NodeOptions,
+  logger: Logger,
+  hooks: { seed?: (store: EmbeddedStore) => Promise<void> } = {},
+): Promise<RunningNode> {
   const dataDir = resolve(o.dataDir);
   const registry = createRegistry({ processMetrics: true });
   const store = await openEmbeddedStore({ dir: join(dataDir, 'state'), logger, registry });
@@ -63,6 +67,8 @@ export async function startNode(o: NodeOptions, logger: Logger): Promise<Running
     }
   };
   try {
+    // Seed data (the examples) goes in before any consumer starts, so they start with it.
+    await hooks.seed?.(store);
     const token = ensureToken(dataDir, o.token ?? process.env.SWITCHYARD_TOKEN);
     const socketPath = join(dataDir, 'run', 'state.sock');
     const server = await startStateServer({

@@ -86,6 +86,7 @@ interface UpFlags {
   lbAdmin: string;
   ingressPort: number;
   example?: string[];
+  demo?: boolean;
   logLevel: string;
 }
 
@@ -114,6 +115,7 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
     )
     .option('--no-lb', 'do not run the proxy')
     .option('--example <file...>', 'manifests to apply at start (idempotent)')
+    .option('--demo', 'serve a tiny HTTP backend for each example task that runs on this machine')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .action(async (o: UpFlags) => {
       const g = program.opts<{ token?: string; data?: string }>();
@@ -127,6 +129,7 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
             ? {}
             : { lb: { listenHost: o.lbListen, admin: o.lbAdmin, ingressPort: o.ingressPort } }),
           examples: o.example ?? [],
+          demo: o.demo === true,
           logLevel: o.logLevel,
           ...(g.token === undefined ? {} : { token: g.token }),
         },

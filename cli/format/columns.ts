@@ -1,4 +1,4 @@
-import type { Kind, StoredObject, SelectorSpec } from '../../state';
+import type { Kind, StoredObject, SelectorSpec, VipPort, VipSpec } from '../../state';
 
 /** The columns `get` shows for each kind; `-o wide` would add more, `-o json|yaml` shows all. */
 interface Columns<K extends Kind> {
@@ -117,12 +117,43 @@ const policy: Columns<'Policy'> = {
   ],
 };
 
+/** `80/tcp,8080/tcp (http)`: the ports a VIP serves. */
+export function formatVipPorts(ports: readonly VipPort[]): string {
+  return orNone(ports.map((p) => `${p.port}/${p.protocol}${p.mode === 'http' ? ' (http)' : ''}`).join(','));
+}
+
+/**
+ * `2/3`: tasks taking new connections (weight > 0 on at least one port) out of all backend tasks;
+ * `0/0 (released in 4m)` while a VIP without owners waits out its grace period.
+ */
+export function formatVipBackends(spec: Readonly<VipSpec>, now: number): string {
+  const all = new Set<string>();
+  const healthy = new Set<string>();
+  for (const b of spec.backends) {
+    all.add(b.task);
+    if (b.weight > 0) healthy.add(b.task);
+  }
+  const counts = `${healthy.size}/${all.size}`;
+  return spec.releaseAt === undefined ? counts : `${counts} (released ${relativeTime(spec.releaseAt, now)})`;
+}
+
+const vip: Columns<'VIP'> = {
+  headers: ['NAME', 'ADDRESS', 'PORTS', 'BACKENDS'],
+  cells: (o, ctx) => [
+    o.name,
+    o.spec.address,
+    formatVipPorts(o.spec.ports),
+    formatVipBackends(o.spec, ctx.now),
+  ],
+};
+
 const COLUMNS: { [K in Kind]: Columns<K> } = {
   Network: network,
   Node: node,
   Task: task,
   Service: service,
   Policy: policy,
+  VIP: vip,
 };
 
 export function columnsFor<K extends Kind>(kind: K): Columns<K> {

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO, startUpProcess, switchyardArgv, type NodeProcess } from '../helpers/cli-process';
+import { eventually } from '../helpers/eventually';
+import { freePort } from '../helpers/net';
 
 // Every "$ " line of the README's "Try it" block runs against a real `switchyard up` with the
 // example cluster, the way a newcomer types it (with the ports this test's node got).
@@ -22,9 +24,19 @@ function readmeExamples(): string[] {
 describe('README examples', () => {
   let dir: string;
   let node: NodeProcess;
+  let ingressPort: number;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sy-readme-'));
-    node = await startUpProcess(dir, ['--no-lb', '--example', join(REPO, 'examples', 'cluster.yaml')]);
+    ingressPort = await freePort();
+    node = await startUpProcess(dir, [
+      '--demo',
+      '--ingress-port',
+      String(ingressPort),
+      '--example',
+      join(REPO, 'examples', 'cluster.yaml'),
+    ]);
+    // The proxy sends traffic to the demo backends once their health checks pass.
+    await eventually(async () => expect((await fetch('http://127.0.0.1:8000/')).status).toBe(200), 20000);
   });
   afterAll(async () => {
     await node?.stop();
@@ -40,6 +52,8 @@ describe('README examples', () => {
       .replace(/^npx switchyard/, sy)
       .replace(/http:\/\/127\.0\.0\.1:7480/g, node.httpUrl)
       .replace(/http:\/\/127\.0\.0\.1:8123/g, node.dnsHttpUrl)
+      .replace(/http:\/\/127\.0\.0\.1:8080/g, `http://127.0.0.1:${ingressPort}`)
+      .replace(/http:\/\/127\.0\.0\.1:9090/g, node.lbAdminUrl ?? '')
       .replace(/-p 8053/g, `-p ${node.dnsAddress.split(':')[1] ?? ''}`);
     const { stdout } = await run('bash', ['-c', `set -o pipefail; ${command}`], {
       cwd: REPO,
@@ -47,5 +61,6 @@ describe('README examples', () => {
       timeout: 20000,
     });
     expect(stdout.length).toBeGreaterThan(0);
+    if (/:8000\/|web\.example\.org/.test(line)) expect(stdout).toMatch(/^hello from web\.a1b2c3d4-000[12]/);
   });
 });
