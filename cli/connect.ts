@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { createGrpcStateClient, readTokenFile, type StateApi } from '../state';
-import { DEFAULTS } from './defaults';
+import { DEFAULTS, env } from './defaults';
 
 export interface ConnectOptions {
   server?: string;
@@ -14,14 +14,12 @@ export interface ConnectOptions {
  * `switchyard up`, writes just work.
  */
 export function connect(o: ConnectOptions): StateApi & { close(): void } {
-  const address = o.server ?? process.env.SWITCHYARD_SERVER ?? DEFAULTS.server;
+  const address = o.server ?? env('SWITCHYARD_SERVER') ?? DEFAULTS.server;
   const token =
-    o.token ??
-    process.env.SWITCHYARD_TOKEN ??
-    readTokenFile(o.data ?? process.env.SWITCHYARD_DATA ?? DEFAULTS.dataDir);
+    o.token ?? env('SWITCHYARD_TOKEN') ?? readTokenFile(o.data ?? env('SWITCHYARD_DATA') ?? DEFAULTS.dataDir);
   return createGrpcStateClient({ address, ...(token === undefined ? {} : { token }) });
 }
 
 export function defaultDataDir(): string {
-  return process.env.SWITCHYARD_DATA ?? join(process.cwd(), DEFAULTS.dataDir);
+  return env('SWITCHYARD_DATA') ?? join(process.cwd(), DEFAULTS.dataDir);
 }

@@ -23,3 +23,9 @@ export function parseHostPort(text: string, field: string): { host: string; port
     throw new Error(`${field}: expected host:port (e.g. 127.0.0.1:7480), got "${text}"`);
   return { host: (m[1] ?? m[2]) as string, port };
 }
+
+/** An environment variable's value, with empty meaning unset (`SWITCHYARD_SERVER= cmd`). */
+export function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}

@@ -10,7 +10,7 @@ import {
   type EmbeddedStore,
   type TokenResult,
 } from '../state';
-import { parseHostPort } from './defaults';
+import { env, parseHostPort } from './defaults';
 
 export interface NodeOptions {
   dataDir: string;
@@ -69,7 +69,7 @@ export async function startNode(
   try {
     // Seed data (the examples) goes in before any consumer starts, so they start with it.
     await hooks.seed?.(store);
-    const token = ensureToken(dataDir, o.token ?? process.env.SWITCHYARD_TOKEN);
+    const token = ensureToken(dataDir, o.token ?? env('SWITCHYARD_TOKEN'));
     const socketPath = join(dataDir, 'run', 'state.sock');
     const server = await startStateServer({
       api: store,

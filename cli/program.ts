@@ -1,16 +1,16 @@
 import { Command, Option } from 'commander';
 import { isSwitchyardError } from '../lib';
-import { kindFromName, StateErrorCode, type Kind, type StateApi } from '../state';
+import { createMemoryStore, kindFromName, StateErrorCode, type Kind, type StateApi } from '../state';
 import { runAgent } from './commands/agent';
 import { runApply } from './commands/apply';
 import { runDelete } from './commands/delete';
-import { runDns } from './commands/dns';
+import { runDns, type DnsCommandOptions } from './commands/dns';
 import { runDescribe } from './commands/describe';
 import { parseOutput, runGet } from './commands/get';
 import { runUp } from './commands/up';
 import { runWatch } from './commands/watch';
 import { connect, defaultDataDir } from './connect';
-import { DEFAULTS } from './defaults';
+import { DEFAULTS, env } from './defaults';
 import type { CliIo } from './io';
 import { CliError, CliErrorCode } from './manifest';
 
@@ -50,7 +50,7 @@ export function buildProgram(
       result.exitCode = await run(api);
     } catch (err) {
       if (!isSwitchyardError(err, StateErrorCode.UNAVAILABLE)) throw err;
-      const where = opts.server ?? process.env.SWITCHYARD_SERVER ?? DEFAULTS.server;
+      const where = opts.server ?? env('SWITCHYARD_SERVER') ?? DEFAULTS.server;
       throw new CliError(
         CliErrorCode.UNREACHABLE,
         `cannot reach the state API at ${where} (is \`switchyard up\` running?): ${err.message}`,
@@ -63,7 +63,7 @@ export function buildProgram(
   registerUp(program, io, result);
   registerObjectCommands(program, io, withApi);
   registerWatch(program, io, withApi);
-  registerDns(program, io, withApi);
+  registerDns(program, io, withApi, result);
   program
     .command('agent')
     .description('run the per-host agent: node subnet lease, routes, and the CNI service')
@@ -261,46 +261,55 @@ function parseRevision(v: string): number {
   return n;
 }
 
-function registerDns(program: Command, io: CliIo, withApi: WithApi): void {
+function registerDns(program: Command, io: CliIo, withApi: WithApi, result: { exitCode: number }): void {
   program
     .command('dns')
-    .description('run the DNS server alone, following the state API at --server')
-    .option('--listen <host:port>', 'DNS listen address (UDP and TCP)', DEFAULTS.dnsListen)
-    .option('--http <host:port>', 'Mesos-DNS HTTP API listen address', DEFAULTS.dnsHttpListen)
+    .description('run the DNS server alone, following the state API at --server (or a Mesos cluster)')
+    .option('--listen <host:port>', 'DNS listen address, UDP and TCP (default 127.0.0.1:8053)')
+    .option('--http <host:port>', 'Mesos-DNS HTTP API listen address (default 127.0.0.1:8123)')
     .option('--no-http', 'no HTTP API')
     .option(
       '--upstream <ip[:port]...>',
       'resolvers for names outside the zones (default: the Network, then /etc/resolv.conf)',
     )
     .option('--no-recursion', 'answer REFUSED for names outside the zones')
+    .option(
+      '--mesos-dns-config <file>',
+      'a Mesos-DNS config.json, as is: follow its masters and serve with its settings; without --server the state is kept in memory',
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
-    .action(
-      (o: {
-        listen: string;
-        http: string | false;
-        upstream?: string[];
-        recursion: boolean;
-        logLevel: string;
-      }) =>
-        withApi((api) =>
-          runDns(
-            api,
-            {
-              listen: o.listen,
-              http: o.http,
-              recursion: o.recursion,
-              logLevel: o.logLevel,
-              ...optional({ upstreams: o.upstream }),
-            },
-            io,
-          ),
-        ),
-    );
+    .action((o: DnsFlags, command: Command) => {
+      const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+      const options: DnsCommandOptions = {
+        logLevel: o.logLevel,
+        ...(explicit('listen') ? { listen: o.listen } : {}),
+        ...(explicit('http') ? { http: o.http } : {}),
+        ...(explicit('recursion') ? { recursion: o.recursion } : {}),
+        ...optional({ upstreams: o.upstream, mesosDnsConfig: o.mesosDnsConfig }),
+      };
+      const g = program.opts<{ server?: string }>();
+      const remote = g.server !== undefined || env('SWITCHYARD_SERVER') !== undefined;
+      if (o.mesosDnsConfig !== undefined && !remote) {
+        // A drop-in Mesos-DNS: no state API to talk to, so the state lives in this process.
+        return runDns(createMemoryStore(), options, io).then((code) => void (result.exitCode = code));
+      }
+      return withApi((api) => runDns(api, options, io));
+    });
+}
+
+interface DnsFlags {
+  listen?: string;
+  http?: string | false;
+  upstream?: string[];
+  recursion: boolean;
+  mesosDnsConfig?: string;
+  logLevel: string;
 }
 
 function parsePort(v: string, flag: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
     throw new CliError(CliErrorCode.USAGE, `${flag}: expected a port, got "${v}"`, flag);
+  }
   return n;
 }

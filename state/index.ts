@@ -17,3 +17,20 @@ export {
 export { openEmbeddedStore, createMemoryStore, type EmbeddedStore } from './store';
 export { startStateServer, type StateServer } from './server';
 export { createGrpcStateClient, createInformer, type Informer, type InformerEvent } from './client';
+// Sources: outside state turned into whole snapshots (STYLE.md item 5).
+export {
+  createMesosSource,
+  sourceOptionsFromMesosDns,
+  readMesosDnsConfig,
+  parseMesosDnsConfig,
+  MESOS_ROLE_LABEL,
+  MESOS_LEADER_LABEL,
+  MESOS_MASTER_INDEX_LABEL,
+  MESOS_PORT_LABEL,
+  SOURCE_LABEL,
+  SourceError,
+  SOURCE_ERROR_CODES,
+  type MesosSync,
+  type MesosSourceOptions,
+  type MesosDnsConfig,
+} from './sources/mesos';

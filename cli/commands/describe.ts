@@ -1,12 +1,16 @@
 import { stringify } from 'yaml';
 import {
   matchesLabelSelector,
+  objectKey,
   selectorFromSpec,
   type Kind,
   type ServiceSpec,
   type StateApi,
   type TaskSpec,
+  type VipSpec,
 } from '../../state';
+import { formatVipBackends, formatVipPorts, relativeTime } from '../format/columns';
+import { renderTable } from '../format/table';
 import type { CliIo } from '../io';
 import { namespaceFor } from './get';
 
@@ -38,6 +42,7 @@ export async function runDescribe(api: StateApi, o: DescribeOptions, io: CliIo):
   ];
   if (obj.kind === 'Service')
     lines.push(...(await describeServiceBackends(api, obj.namespace, obj.spec as ServiceSpec)));
+  if (obj.kind === 'VIP') lines.push(...(await describeVip(api, obj.spec as VipSpec, Date.now())));
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -65,6 +70,35 @@ async function describeServiceBackends(
       return `  ${t.name}  ${s.state}/${s.health}${s.draining ? ' (draining)' : ''}  node=${s.node}  ips=${s.ips.join(',') || '<none>'}`;
     }),
   ];
+}
+
+/** A VIP for a person: where it answers, who asked for it, and each backend with its task's health. */
+export async function describeVip(api: StateApi, spec: VipSpec, now: number): Promise<string[]> {
+  const owners = spec.owners.map((o) => `${o.kind} ${o.namespace}/${o.name} (${o.source})`);
+  const lines = [
+    `Address:      ${spec.address}`,
+    `Ports:        ${formatVipPorts(spec.ports)}`,
+    `Owners:       ${owners.length === 0 ? '<none>' : owners.join('\n              ')}`,
+    ...(spec.releaseAt === undefined
+      ? []
+      : [`Released:     ${spec.releaseAt} (${relativeTime(spec.releaseAt, now)}), unless an owner returns`]),
+  ];
+  if (spec.backends.length === 0) return [...lines, 'Backends:     <none>'];
+  const tasks = new Map((await api.list({ kind: 'Task' })).items.map((t) => [objectKey(t), t.spec as TaskSpec]));
+  const rows = spec.backends.map((b) => {
+    const task = tasks.get(b.task);
+    const health =
+      task === undefined
+        ? '<gone>'
+        : `${task.state}/${task.health}${task.draining === true ? ' (draining)' : ''}`;
+    return [`${b.vipPort}/${b.protocol}`, `${hostPort(b.address)}:${b.port}`, String(b.weight), health, b.task];
+  });
+  const table = renderTable(['PORT', 'BACKEND', 'WEIGHT', 'STATE/HEALTH', 'TASK'], rows).trimEnd();
+  return [...lines, `Backends:     ${formatVipBackends(spec, now)} taking new connections`, indent(table, 2)];
+}
+
+function hostPort(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
 }
 
 function formatLabels(labels: Readonly<Record<string, string>>): string {

@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import { dnsSubdomainReason, labelKeyReason, labelValueReason } from '../../validate/names';
+
+/**
+ * Names for what the Mesos source writes. Object names must be RFC 1123 subdomains; Mesos ids
+ * (`prod_web.4f1b…`, agent `…-S7`) often are not. `objectNameFor` keeps a valid id as it is, and
+ * otherwise sanitises it and adds a short hash of the original, so names are stable (the same id
+ * always gives the same name) and distinct ids never share one. The original id stays in the spec
+ * (`Task.spec.id`) or a label.
+ *
+ * The Mesos-DNS label rules (records/labels/labels.go, reference/dns.md §1.4) are repeated here for
+ * the two places a Mesos name becomes a DNS label in the spec (framework, port names): dns/labels.ts
+ * has the same rules, but the state room must not import a consumer.
+ */
+
+const MAX_LABEL = 63;
+const MAX_NAME = 253;
+const HASH_LENGTH = 8;
+
+/** Mesos-DNS character map: A–Z lower-cased, a–z 0–9 kept, `-._` → `-`, everything else dropped. */
+function mapMesosCharacters(input: string): string {
+  let out = '';
+  for (const ch of input) {
+    if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) out += ch;
+    else if (ch >= 'A' && ch <= 'Z') out += ch.toLowerCase();
+    else if (ch === '-' || ch === '.' || ch === '_') out += '-';
+  }
+  return out;
+}
+
+/** labels.go trimCut for RFC 1123: strip leading `-`, cut at 63, collapse dashes at the cut, refill. */
+function trimCut(label: string): string {
+  const trimmed = label.replace(/^-+/, '');
+  const size = Math.min(trimmed.length, MAX_LABEL);
+  const head = trimmed.slice(0, size).replace(/-+$/, '');
+  if (head.length === size) return head;
+  const tail = trimmed.slice(size).replace(/^-+/, '');
+  return head + tail.slice(0, size - head.length);
+}
+
+/** Mesos-DNS `spec(name)` (RFC 1123): one DNS label from any text; may be empty. */
+export function mesosLabel(input: string): string {
+  return trimCut(mapMesosCharacters(input));
+}
+
+/** Mesos-DNS `DomainFrag`: sanitise each dot-separated piece, drop empty ones, keep the dots. */
+export function mesosDomainFrag(input: string): string {
+  return input
+    .split('.')
+    .map(mesosLabel)
+    .filter((piece) => piece.length > 0)
+    .join('.');
+}
+
+/** 8 hex characters of SHA-256: enough to keep sanitised ids apart, short enough to read. */
+export function shortHash(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex').slice(0, HASH_LENGTH);
+}
+
+function trimDashes(text: string): string {
+  return text.replace(/^-+/, '').replace(/-+$/, '');
+}
+
+function sanitizedLabels(id: string): string[] {
+  return id
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .split('.')
+    .map((label) => trimDashes(trimDashes(label).slice(0, MAX_LABEL)))
+    .filter((label) => label.length > 0);
+}
+
+/** `head-<hash>` or, keeping the tail after the last `-`, `head-<hash>-<tail>`, within 63 characters. */
+function hashedLabel(last: string, hash: string, keepTail: boolean): string {
+  const dash = keepTail ? last.lastIndexOf('-') : -1;
+  const tail = dash > 0 ? last.slice(dash + 1).slice(0, 20) : '';
+  const head = dash > 0 ? last.slice(0, dash) : last;
+  const suffix = tail === '' ? hash : `${hash}-${tail}`;
+  const room = MAX_LABEL - suffix.length - 1;
+  const cut = trimDashes(head.slice(0, Math.max(room, 0)));
+  return cut === '' ? suffix : `${cut}-${suffix}`;
+}
+
+export interface ObjectNameOptions {
+  /**
+   * Keep the part after the last `-` at the end of the name (Node names for agents: DNS takes the
+   * canonical name's `agentTail` — `s7` of `…-S7` — from the node name).
+   */
+  readonly keepTail?: boolean;
+}
+
+/** A valid, stable, collision-free object name for an outside id (see the file comment). */
+export function objectNameFor(id: string, options: ObjectNameOptions = {}): string {
+  if (id.length > 0 && dnsSubdomainReason(id) === undefined) return id;
+  const labels = sanitizedLabels(id);
+  const last = hashedLabel(labels.pop() ?? '', shortHash(id), options.keepTail === true);
+  let prefix = labels.join('.');
+  const room = MAX_NAME - last.length - 1;
+  if (prefix.length > room) prefix = sanitizedLabels(prefix.slice(0, room)).join('.');
+  return prefix === '' ? last : `${prefix}.${last}`;
+}
+
+/** True when `key: value` is a valid Kubernetes label (what the state accepts in `labels`). */
+export function isValidLabel(key: string, value: string): boolean {
+  return labelKeyReason(key) === undefined && labelValueReason(value) === undefined;
+}
