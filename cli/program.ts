@@ -147,7 +147,7 @@ function registerObjectCommands(program: Command, io: CliIo, withApi: WithApi): 
 
   program
     .command('get')
-    .description('show objects of a kind (networks, nodes, tasks, services, policies)')
+    .description('show objects of a kind (networks, nodes, tasks, services, policies, vips)')
     .argument('<kind>')
     .argument('[name]')
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db')
@@ -247,7 +247,7 @@ export function parseKind(text: string): Kind {
   if (kind === undefined) {
     throw new CliError(
       CliErrorCode.USAGE,
-      `unknown kind "${text}": expected networks, nodes, tasks, services or policies`,
+      `unknown kind "${text}": expected networks, nodes, tasks, services, policies or vips`,
       'kind',
     );
   }

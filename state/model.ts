@@ -4,11 +4,11 @@
  * These types are what every consumer (dns/, lb/, vip/, agent/, cli/) reads.
  */
 
-export const KINDS = ['Network', 'Node', 'Task', 'Service', 'Policy'] as const;
+export const KINDS = ['Network', 'Node', 'Task', 'Service', 'Policy', 'VIP'] as const;
 export type Kind = (typeof KINDS)[number];
 
-/** Network and Node are cluster-wide; the rest live in a namespace (default `default`). */
-export const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Network', 'Node']);
+/** Network, Node and VIP are cluster-wide; the rest live in a namespace (default `default`). */
+export const CLUSTER_SCOPED: ReadonlySet<Kind> = new Set<Kind>(['Network', 'Node', 'VIP']);
 export const DEFAULT_NAMESPACE = 'default';
 
 /** URL and CLI names: `/v1/tasks`, `switchyard get tasks`. */
@@ -18,6 +18,7 @@ export const KIND_PLURALS: Readonly<Record<Kind, string>> = {
   Task: 'tasks',
   Service: 'services',
   Policy: 'policies',
+  VIP: 'vips',
 };
 
 export type Labels = Readonly<Record<string, string>>;
@@ -185,12 +186,74 @@ export interface PolicySpec {
   egress?: PolicyRule[];
 }
 
+/** A port a VIP serves: clients connect to `address:port`. Unique per protocol. */
+export interface VipPort {
+  port: number;
+  protocol: Protocol;
+  /** L4 (`tcp`, the default; VIP labels are always tcp) or L7 (`http`, from a Service port). */
+  mode: 'tcp' | 'http';
+}
+
+/** One backend of one VIP port. */
+export interface VipBackend {
+  /** The task's object key, `Task/<namespace>/<name>`. */
+  task: string;
+  /** The VIP port (and protocol) this backend serves; one of `spec.ports`. */
+  vipPort: number;
+  protocol: Protocol;
+  /** Where to send: the task IP (ip-per-container) or the node address (port-mapped, host). */
+  address: string;
+  /** The container port (ip-per-container) or the host port (port-mapped, host). */
+  port: number;
+  /**
+   * 1 for a running, not unhealthy, not draining task; 0 (no new connections, existing ones
+   * finish — DC/OS l4lb semantics) for unhealthy, draining, killing, staging and starting tasks.
+   */
+  weight: number;
+}
+
+/** Who asked for a VIP: an app's port label (`VIP_0: /web:80`) or a Service's `spec.vip.name`. */
+export interface VipOwner {
+  kind: 'app' | 'service';
+  namespace: string;
+  /** The app id (Task.spec.app) or the Service name. */
+  name: string;
+  /** The port label key (`VIP_0`) for apps; `spec.vip` for Services. */
+  source: string;
+}
+
+/**
+ * A named (or IP) VIP, written by the VIP controller (vip/), read by DNS, the proxy and the agent.
+ * The object name is `<name>.<framework>` (e.g. `web.marathon`), so one (name, framework) pair
+ * is one object and one address.
+ *
+ * A type alias (not an interface) so it has an implicit index signature: code that handles any
+ * spec as a Record<string, unknown> (state/sources) keeps type-checking.
+ */
+export type VipSpec = {
+  /** The VIP name as a DNS name: `/mygroup/myapp` → `mygroupmyapp` (DC/OS `domain_frag`). */
+  name: string;
+  /**
+   * Task VIPs: the task's framework (`marathon`). Service VIPs: `<namespace>.svc`, or the
+   * Service's `switchyard.io/framework` label. IP VIPs (`VIP_0: 198.19.0.10:80`): `ip.vip`.
+   */
+  framework: string;
+  /** From a Network's serviceCIDR; never its network or broadcast address. */
+  address: string;
+  ports: VipPort[];
+  backends: VipBackend[];
+  owners: VipOwner[];
+  /** Set when the last owner is gone (RFC 3339); the VIP is deleted once this time has passed. */
+  releaseAt?: string;
+};
+
 export interface SpecOf {
   Network: NetworkSpec;
   Node: NodeSpec;
   Task: TaskSpec;
   Service: ServiceSpec;
   Policy: PolicySpec;
+  VIP: VipSpec;
 }
 
 // ---- envelopes -----------------------------------------------------------------------------------

@@ -84,14 +84,22 @@ export async function describeVip(api: StateApi, spec: VipSpec, now: number): Pr
       : [`Released:     ${spec.releaseAt} (${relativeTime(spec.releaseAt, now)}), unless an owner returns`]),
   ];
   if (spec.backends.length === 0) return [...lines, 'Backends:     <none>'];
-  const tasks = new Map((await api.list({ kind: 'Task' })).items.map((t) => [objectKey(t), t.spec as TaskSpec]));
+  const tasks = new Map(
+    (await api.list({ kind: 'Task' })).items.map((t) => [objectKey(t), t.spec as TaskSpec]),
+  );
   const rows = spec.backends.map((b) => {
     const task = tasks.get(b.task);
     const health =
       task === undefined
         ? '<gone>'
         : `${task.state}/${task.health}${task.draining === true ? ' (draining)' : ''}`;
-    return [`${b.vipPort}/${b.protocol}`, `${hostPort(b.address)}:${b.port}`, String(b.weight), health, b.task];
+    return [
+      `${b.vipPort}/${b.protocol}`,
+      `${hostPort(b.address)}:${b.port}`,
+      String(b.weight),
+      health,
+      b.task,
+    ];
   });
   const table = renderTable(['PORT', 'BACKEND', 'WEIGHT', 'STATE/HEALTH', 'TASK'], rows).trimEnd();
   return [...lines, `Backends:     ${formatVipBackends(spec, now)} taking new connections`, indent(table, 2)];

@@ -30,8 +30,16 @@ const backend = (task: string, weight: number, vipPort = 80) =>
 describe('VIP columns', () => {
   it.each([
     { desc: 'no backends', spec: {}, expected: '0/0' },
-    { desc: 'all taking connections', spec: { backends: [backend('Task/default/web.1', 1), backend('Task/default/web.2', 1)] }, expected: '2/2' },
-    { desc: 'an unhealthy one at weight 0', spec: { backends: [backend('Task/default/web.1', 1), backend('Task/default/web.2', 0)] }, expected: '1/2' },
+    {
+      desc: 'all taking connections',
+      spec: { backends: [backend('Task/default/web.1', 1), backend('Task/default/web.2', 1)] },
+      expected: '2/2',
+    },
+    {
+      desc: 'an unhealthy one at weight 0',
+      spec: { backends: [backend('Task/default/web.1', 1), backend('Task/default/web.2', 0)] },
+      expected: '1/2',
+    },
     {
       desc: 'a task counted once across ports, healthy if any port takes connections',
       spec: {
@@ -39,11 +47,19 @@ describe('VIP columns', () => {
           { port: 80, protocol: 'tcp', mode: 'tcp' },
           { port: 443, protocol: 'tcp', mode: 'tcp' },
         ],
-        backends: [backend('Task/default/web.1', 1), backend('Task/default/web.1', 1, 443), backend('Task/default/web.2', 0, 443)],
+        backends: [
+          backend('Task/default/web.1', 1),
+          backend('Task/default/web.1', 1, 443),
+          backend('Task/default/web.2', 0, 443),
+        ],
       },
       expected: '1/2',
     },
-    { desc: 'released after the grace period', spec: { releaseAt: '2024-05-01T12:04:00Z' }, expected: '0/0 (released in 4m)' },
+    {
+      desc: 'released after the grace period',
+      spec: { releaseAt: '2024-05-01T12:04:00Z' },
+      expected: '0/0 (released in 4m)',
+    },
   ] as const)('BACKENDS: $desc → $expected', ({ spec, expected }) => {
     expect(formatVipBackends(vip('web.marathon', spec as Partial<VipSpec>).spec, NOW)).toBe(expected);
   });
@@ -66,7 +82,10 @@ describe('VIP columns', () => {
   it('renders `get vips` as NAME, ADDRESS, PORTS, BACKENDS', () => {
     const cols = columnsFor('VIP');
     const rows = [
-      vip('api.prod.svc', { address: '198.19.74.188', ports: [{ port: 443, protocol: 'tcp', mode: 'http' }] }),
+      vip('api.prod.svc', {
+        address: '198.19.74.188',
+        ports: [{ port: 443, protocol: 'tcp', mode: 'http' }],
+      }),
       vip('web.marathon', { backends: [backend('Task/default/web.1', 1), backend('Task/default/web.2', 0)] }),
     ].map((o) => cols.cells(o, { now: NOW }));
     expect(renderTable(cols.headers, rows)).toBe(

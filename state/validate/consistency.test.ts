@@ -19,6 +19,19 @@ function service(name: string, address?: string, namespace = 'prod'): ObjectInpu
     spec: { selector: { app: name }, ports: [{ port: 80 }], vip },
   });
 }
+/** A VIP `<name>.marathon`; `owner` names a Service (`prod/web`) that owns it. */
+function vip(name: string, address: string, owner?: string): ObjectInput {
+  const [namespace, service] = owner?.split('/') ?? [];
+  const owners =
+    owner === undefined
+      ? [{ kind: 'app', namespace: 'default', name, source: 'VIP_0' }]
+      : [{ kind: 'service', namespace, name: service, source: 'spec.vip' }];
+  return validateInput({
+    kind: 'VIP',
+    name: `${name}.marathon`,
+    spec: { name, framework: 'marathon', address, ports: [{ port: 80 }], owners },
+  });
+}
 const TASK = validateInput({
   kind: 'Task',
   name: 'web.1',
@@ -117,8 +130,49 @@ describe('checkConsistency: writes that fit the state', () => {
       next: service('web', '198.18.128.2'),
     },
     { desc: 'a Task (nothing to check, tasks never listed)', existing: [MAIN], next: TASK },
+    {
+      desc: 'a VIP with a free address',
+      existing: [MAIN, vip('api', '198.18.128.1'), service('db', '198.18.128.3')],
+      next: vip('web', '198.18.128.2'),
+    },
+    {
+      desc: 'a VIP from the second Network',
+      existing: [MAIN, SIDE],
+      next: vip('web', '198.19.128.2'),
+    },
+    {
+      desc: 'a VIP on the last address before the broadcast address',
+      existing: [MAIN],
+      next: vip('web', '198.18.191.254'),
+    },
+    {
+      desc: 'a VIP keeping its address (backends change)',
+      existing: [MAIN, vip('web', '198.18.128.2')],
+      next: vip('web', '198.18.128.2'),
+    },
+    {
+      desc: 'a VIP taking the explicit address of the Service that owns it',
+      existing: [MAIN, service('web', '198.18.128.10')],
+      next: vip('web', '198.18.128.10', 'prod/web'),
+    },
+    {
+      desc: 'a Service asking for the address its own VIP holds',
+      existing: [MAIN, vip('web', '198.18.128.10', 'prod/web')],
+      next: service('web', '198.18.128.10'),
+    },
+    {
+      desc: 'a service CIDR change that keeps every VIP address usable',
+      existing: [MAIN, vip('web', '198.18.130.1'), service('api', '198.18.130.2')],
+      next: network('main', '198.18.0.0/17', '198.18.128.0/20'),
+    },
   ])('$desc', ({ existing, next }) => {
     expect(() => checkConsistency(next, new FakeView(existing))).not.toThrow();
+  });
+
+  it('updates a VIP that keeps its address without walking anything (backend churn is O(1))', () => {
+    const view = new FakeView([MAIN, vip('web', '198.18.128.2'), service('api', '198.18.128.3')]);
+    checkConsistency(vip('web', '198.18.128.2'), view);
+    expect(view.listed).toEqual([]);
   });
 
   it('renews an unchanged lease without walking Networks or Nodes (heartbeats are O(1))', () => {
@@ -262,6 +316,112 @@ const BAD_WRITES: BadWrite[] = [
     reason: '198.18.128.10 is already the VIP of Service "default/api"',
     conflictsWith: 'Service/default/api',
   },
+  {
+    desc: 'a VIP before any Network exists',
+    existing: [],
+    next: vip('web', '198.18.128.10'),
+    code: StateErrorCode.INVALID,
+    field: 'spec.address',
+    reason: 'no Network exists yet',
+  },
+  {
+    desc: 'a VIP outside every service CIDR',
+    existing: [MAIN, SIDE],
+    next: vip('web', '198.18.3.10'),
+    code: StateErrorCode.INVALID,
+    field: 'spec.address',
+    reason:
+      '198.18.3.10 is not inside the service CIDR of any Network: 198.18.128.0/18 (Network "main"), 198.19.128.0/18 (Network "side")',
+  },
+  {
+    desc: 'a VIP on the network address of the service CIDR',
+    existing: [MAIN],
+    next: vip('web', '198.18.128.0'),
+    code: StateErrorCode.INVALID,
+    field: 'spec.address',
+    reason:
+      '198.18.128.0 is the network address of spec.serviceCIDR 198.18.128.0/18 of Network "main"; VIPs use the addresses between',
+  },
+  {
+    desc: 'a VIP on the broadcast address of the service CIDR',
+    existing: [MAIN],
+    next: vip('web', '198.18.191.255'),
+    code: StateErrorCode.INVALID,
+    field: 'spec.address',
+    reason: '198.18.191.255 is the broadcast address of spec.serviceCIDR 198.18.128.0/18',
+  },
+  {
+    desc: "another VIP's address",
+    existing: [MAIN, vip('api', '198.18.128.10')],
+    next: vip('web', '198.18.128.10'),
+    code: StateErrorCode.CONFLICT,
+    field: 'spec.address',
+    reason: '198.18.128.10 is already the address of VIP "api.marathon"',
+    conflictsWith: 'VIP/api.marathon',
+  },
+  {
+    desc: "a VIP moving onto another VIP's address",
+    existing: [MAIN, vip('api', '198.18.128.10'), vip('web', '198.18.128.11')],
+    next: vip('web', '198.18.128.10'),
+    code: StateErrorCode.CONFLICT,
+    field: 'spec.address',
+    reason: 'already the address of VIP "api.marathon"',
+    conflictsWith: 'VIP/api.marathon',
+  },
+  {
+    desc: "a Service's explicit VIP address, Service not an owner",
+    existing: [MAIN, service('api', '198.18.128.10')],
+    next: vip('web', '198.18.128.10'),
+    code: StateErrorCode.CONFLICT,
+    field: 'spec.address',
+    reason: '198.18.128.10 is the spec.vip.address of Service "prod/api", which does not own this VIP',
+    conflictsWith: 'Service/prod/api',
+  },
+  {
+    desc: "a Service's explicit VIP address, owned by another Service",
+    existing: [MAIN, service('api', '198.18.128.10')],
+    next: vip('web', '198.18.128.10', 'prod/web'),
+    code: StateErrorCode.CONFLICT,
+    field: 'spec.address',
+    reason: 'Service "prod/api", which does not own this VIP',
+    conflictsWith: 'Service/prod/api',
+  },
+  {
+    desc: "a Service asking for a VIP object's address",
+    existing: [MAIN, vip('web', '198.18.128.10')],
+    next: service('api', '198.18.128.10'),
+    code: StateErrorCode.CONFLICT,
+    field: 'spec.vip.address',
+    reason: '198.18.128.10 is already the address of VIP "web.marathon"',
+    conflictsWith: 'VIP/web.marathon',
+  },
+  {
+    desc: 'a Service VIP on the broadcast address',
+    existing: [MAIN],
+    next: service('web', '198.18.191.255'),
+    code: StateErrorCode.INVALID,
+    field: 'spec.vip.address',
+    reason: 'is the broadcast address of spec.serviceCIDR 198.18.128.0/18',
+  },
+  {
+    desc: 'service CIDR change that orphans a VIP object',
+    existing: [MAIN, vip('web', '198.18.128.10')],
+    next: network('main', '198.18.0.0/17', '198.18.192.0/18'),
+    code: StateErrorCode.CONFLICT,
+    field: 'spec.serviceCIDR',
+    reason: 'VIP "web.marathon" holds VIP 198.18.128.10, which is outside 198.18.192.0/18',
+    conflictsWith: 'VIP/web.marathon',
+  },
+  {
+    desc: 'service CIDR shrunk so a VIP becomes the broadcast address',
+    existing: [MAIN, vip('web', '198.18.143.255')],
+    next: network('main', '198.18.0.0/17', '198.18.128.0/20'),
+    code: StateErrorCode.CONFLICT,
+    field: 'spec.serviceCIDR',
+    reason:
+      'VIP "web.marathon" holds VIP 198.18.143.255, which would be the broadcast address of 198.18.128.0/20',
+    conflictsWith: 'VIP/web.marathon',
+  },
 ];
 
 describe('checkConsistency: writes that clash with the state', () => {
@@ -286,6 +446,11 @@ describe('checkDeletion', () => {
     },
     { desc: 'a Network that does not exist', existing: [], ref: mainRef },
     {
+      desc: "a Network whose VIP addresses are all another Network's",
+      existing: [MAIN, SIDE, vip('web', '198.19.128.9')],
+      ref: mainRef,
+    },
+    {
       desc: 'a Node holding a lease',
       existing: [MAIN, node('agent-1', '198.18.1.0/24')],
       ref: { kind: 'Node' as const, name: 'agent-1' },
@@ -306,6 +471,12 @@ describe('checkDeletion', () => {
       existing: [MAIN, service('web', '198.18.128.10')],
       reason: 'Service "prod/web" still holds VIP 198.18.128.10 from this Network',
       conflictsWith: 'Service/prod/web',
+    },
+    {
+      desc: 'a Network while a VIP holds an address from it',
+      existing: [MAIN, SIDE, vip('api', '198.19.128.9'), vip('web', '198.18.128.10')],
+      reason: 'VIP "web.marathon" still holds VIP 198.18.128.10 from this Network',
+      conflictsWith: 'VIP/web.marathon',
     },
   ])('refuses deleting $desc', ({ existing, reason, conflictsWith }) => {
     const err = errorFrom(() => checkDeletion(mainRef, new FakeView(existing)));

@@ -1,6 +1,22 @@
-import { cidrContains, cidrContainsIp, cidrOverlaps, parseCidr, parseIp, type Cidr } from '../../lib';
+import {
+  cidrContains,
+  cidrContainsIp,
+  cidrLast,
+  cidrOverlaps,
+  parseCidr,
+  parseIp,
+  type Cidr,
+} from '../../lib';
 import { StateError, StateErrorCode, invalid } from '../errors';
-import { objectKey, type Kind, type ObjectInput, type ObjectRef, type StoredObject } from '../model';
+import {
+  DEFAULT_NAMESPACE,
+  objectKey,
+  type Kind,
+  type ObjectInput,
+  type ObjectRef,
+  type StoredObject,
+  type VipSpec,
+} from '../model';
 
 /**
  * Rules across objects, run by the store on every write after validateInput and before anything is
@@ -9,15 +25,17 @@ import { objectKey, type Kind, type ObjectInput, type ObjectRef, type StoredObje
  *
  * Which code:
  *   SY_STATE_INVALID (422) — the value does not fit the cluster's configuration: a pod subnet
- *     outside every pod CIDR or of the wrong size, a VIP outside every service CIDR, a lease or
- *     VIP asked for before any Network exists.
+ *     outside every pod CIDR or of the wrong size, a VIP address (a Service's spec.vip.address or
+ *     a VIP's spec.address) outside every service CIDR or on its network or broadcast address, a
+ *     lease or VIP asked for before any Network exists.
  *   SY_STATE_CONFLICT (409) — the value collides with a claim another object holds: overlapping
- *     Network CIDRs, overlapping node subnets, a VIP in use, a Network change or deletion that
- *     would orphan a node lease or a VIP. `details.conflictsWith` is the other object's key.
+ *     Network CIDRs, overlapping node subnets, a VIP address in use (by another VIP, or by a
+ *     Service that does not own the VIP), a Network change or deletion that would orphan a node
+ *     lease or a VIP address. `details.conflictsWith` is the other object's key.
  *
- * Cost: O(Networks + Nodes + Services) per write, never O(Tasks). A Node or Service write that
- * keeps its pod subnet or VIP (heartbeats, label edits) is O(1): what it claims was checked when
- * it was claimed, and Network changes re-check every claim.
+ * Cost: O(Networks + Nodes + Services + VIPs) per write, never O(Tasks). A Node, Service or VIP
+ * write that keeps its pod subnet or address (heartbeats, label edits, backend changes) is O(1):
+ * what it claims was checked when it was claimed, and Network changes re-check every claim.
  */
 export interface StateView {
   get(ref: ObjectRef): StoredObject | undefined;
@@ -32,12 +50,14 @@ export function checkConsistency(next: ObjectInput, view: StateView): void {
       return checkNode(next as ObjectInput<'Node'>, view);
     case 'Service':
       return checkService(next as ObjectInput<'Service'>, view);
+    case 'VIP':
+      return checkVip(next as ObjectInput<'VIP'>, view);
     default:
       return; // Tasks and Policies reference other objects only by selector or name, loosely
   }
 }
 
-/** Deleting a Network is refused while Nodes hold pod subnets or Services hold VIPs from it. */
+/** Deleting a Network is refused while Nodes hold pod subnets, or Services or VIPs addresses, from it. */
 export function checkDeletion(ref: ObjectRef, view: StateView): void {
   if (ref.kind !== 'Network') return;
   const network = view.get(ref);
@@ -50,11 +70,11 @@ export function checkDeletion(ref: ObjectRef, view: StateView): void {
       throw conflict(undefined, reason, node);
     }
   }
-  for (const service of view.list('Service')) {
-    const vip = vipOf(service);
-    const ip = vip === undefined ? undefined : tryParseIp(vip);
+  for (const holder of addressHolders(view)) {
+    const text = claimedAddress(holder);
+    const ip = text === undefined ? undefined : tryParseIp(text);
     if (ip !== undefined && cidrContainsIp(cidrs.service, ip)) {
-      throw conflict(undefined, `${serviceName(service)} still holds VIP ${vip} from this Network`, service);
+      throw conflict(undefined, `${holderName(holder)} still holds VIP ${text} from this Network`, holder);
     }
   }
 }
@@ -90,13 +110,21 @@ function checkNetwork(next: ObjectInput<'Network'>, view: StateView): void {
       throw conflict('spec.nodeSubnetPrefix', reason, node);
     }
   }
-  for (const service of view.list('Service')) {
-    const vip = vipOf(service);
-    const ip = vip === undefined ? undefined : tryParseIp(vip);
-    if (ip === undefined) continue;
-    if (cidrContainsIp(mine.service, ip) || others.some((o) => cidrContainsIp(o.service, ip))) continue;
-    const reason = `${serviceName(service)} holds VIP ${vip}, which is outside ${mine.service.text}; move it before changing the service CIDR`;
-    throw conflict('spec.serviceCIDR', reason, service);
+  checkAddressesKept(mine.service, others, view);
+}
+
+/** Every Service VIP and VIP address stays usable in this Network's new service CIDR or another's. */
+function checkAddressesKept(service: Cidr, others: readonly NetworkCidrs[], view: StateView): void {
+  for (const holder of addressHolders(view)) {
+    const text = claimedAddress(holder);
+    const ip = text === undefined ? undefined : tryParseIp(text);
+    // An address usable in another Network's service CIDR belongs to that Network.
+    if (ip === undefined || usableIn(service, ip) || others.some((o) => usableIn(o.service, ip))) continue;
+    const where = cidrContainsIp(service, ip)
+      ? `which would be the ${edgeName(service, ip)} address of ${service.text}`
+      : `which is outside ${service.text}`;
+    const reason = `${holderName(holder)} holds VIP ${text}, ${where}; move it before changing the service CIDR`;
+    throw conflict('spec.serviceCIDR', reason, holder);
   }
 }
 
@@ -155,25 +183,14 @@ function checkNode(next: ObjectInput<'Node'>, view: StateView): void {
   }
 }
 
-// ---- Service -----------------------------------------------------------------------------------------
+// ---- Service and VIP addresses ------------------------------------------------------------------------
 
 function checkService(next: ObjectInput<'Service'>, view: StateView): void {
   const address = next.spec.vip?.address;
   if (address === undefined) return;
   const previous = view.get(next);
   if (previous !== undefined && vipOf(previous) === address) return; // VIP unchanged
-  const ip = parseIp(address);
-  const networks = [...view.list('Network')].map(networkCidrs).filter((n) => n !== undefined);
-  if (networks.length === 0) {
-    throw invalid('spec.vip.address', 'no Network exists yet to take VIPs from; create the Network first');
-  }
-  if (!networks.some((n) => cidrContainsIp(n.service, ip))) {
-    const serviceCidrs = networks.map((n) => `${n.service.text} (Network "${n.object.name}")`).join(', ');
-    throw invalid(
-      'spec.vip.address',
-      `${address} is not inside the service CIDR of any Network: ${serviceCidrs}`,
-    );
-  }
+  checkInServiceCidr('spec.vip.address', address, view);
   const self = objectKey(next);
   for (const service of view.list('Service')) {
     // Addresses are canonical text after validation, so equal text is the same address.
@@ -181,6 +198,70 @@ function checkService(next: ObjectInput<'Service'>, view: StateView): void {
       throw conflict('spec.vip.address', `${address} is already the VIP of ${serviceName(service)}`, service);
     }
   }
+  for (const vip of view.list('VIP')) {
+    // The VIP object of this very Service carries the address it asked for.
+    if (claimedAddress(vip) === address && !ownedBy(vip.spec as VipSpec, next)) {
+      throw conflict('spec.vip.address', `${address} is already the address of ${holderName(vip)}`, vip);
+    }
+  }
+}
+
+function checkVip(next: ObjectInput<'VIP'>, view: StateView): void {
+  const address = next.spec.address;
+  const previous = view.get(next);
+  if (previous !== undefined && claimedAddress(previous) === address) return; // address unchanged
+  checkInServiceCidr('spec.address', address, view);
+  const self = objectKey(next);
+  for (const vip of view.list('VIP')) {
+    if (objectKey(vip) !== self && claimedAddress(vip) === address) {
+      throw conflict('spec.address', `${address} is already the address of ${holderName(vip)}`, vip);
+    }
+  }
+  for (const service of view.list('Service')) {
+    if (vipOf(service) === address && !ownedBy(next.spec, service)) {
+      throw conflict(
+        'spec.address',
+        `${address} is the spec.vip.address of ${serviceName(service)}, which does not own this VIP`,
+        service,
+      );
+    }
+  }
+}
+
+/** 422 unless `address` is a usable address (not the first or last) of some Network's service CIDR. */
+function checkInServiceCidr(field: string, address: string, view: StateView): void {
+  const ip = parseIp(address);
+  const networks = [...view.list('Network')].map(networkCidrs).filter((n) => n !== undefined);
+  if (networks.length === 0) {
+    throw invalid(field, 'no Network exists yet to take VIPs from; create the Network first');
+  }
+  const owner = networks.find((n) => cidrContainsIp(n.service, ip));
+  if (owner === undefined) {
+    const serviceCidrs = networks.map((n) => `${n.service.text} (Network "${n.object.name}")`).join(', ');
+    throw invalid(field, `${address} is not inside the service CIDR of any Network: ${serviceCidrs}`);
+  }
+  if (!usableIn(owner.service, ip)) {
+    throw invalid(
+      field,
+      `${address} is the ${edgeName(owner.service, ip)} address of spec.serviceCIDR ${owner.service.text} of Network "${owner.object.name}"; VIPs use the addresses between`,
+    );
+  }
+}
+
+/** Whether a Service is among a VIP's owners (its `spec.vip.name` asked for it). */
+function ownedBy(vip: Readonly<VipSpec>, service: ObjectRef): boolean {
+  const owners = Array.isArray(vip.owners) ? vip.owners : [];
+  const namespace = service.namespace ?? DEFAULT_NAMESPACE;
+  return owners.some((o) => o.kind === 'service' && o.namespace === namespace && o.name === service.name);
+}
+
+/** Inside the CIDR and neither its first (network) nor its last (broadcast) address. */
+function usableIn(cidr: Cidr, ip: IpValue): boolean {
+  return cidrContainsIp(cidr, ip) && ip.value !== cidr.network && ip.value !== cidrLast(cidr);
+}
+
+function edgeName(cidr: Cidr, ip: IpValue): string {
+  return ip.value === cidr.network ? 'network' : 'broadcast';
 }
 
 // ---- helpers -----------------------------------------------------------------------------------------
@@ -215,6 +296,24 @@ function podSubnetText(node: StoredObject): string | undefined {
   return typeof text === 'string' ? text : undefined;
 }
 
+/** Every object that claims an address from a service CIDR: Services (explicit) and VIPs. */
+function* addressHolders(view: StateView): Iterable<StoredObject> {
+  yield* view.list('Service');
+  yield* view.list('VIP');
+}
+
+/** The address an object claims from a service CIDR, if any. */
+function claimedAddress(object: StoredObject): string | undefined {
+  if (object.kind === 'Service') return vipOf(object);
+  if (object.kind !== 'VIP') return undefined;
+  const address = (object as StoredObject<'VIP'>).spec.address;
+  return typeof address === 'string' ? address : undefined;
+}
+
+function holderName(object: StoredObject): string {
+  return object.kind === 'VIP' ? `VIP "${object.name}"` : serviceName(object);
+}
+
 function vipOf(service: StoredObject): string | undefined {
   const address = (service as StoredObject<'Service'>).spec.vip?.address;
   return typeof address === 'string' ? address : undefined;
@@ -236,7 +335,9 @@ function tryParseCidr(text: string): Cidr | null {
   }
 }
 
-function tryParseIp(text: string): ReturnType<typeof parseIp> | undefined {
+type IpValue = ReturnType<typeof parseIp>;
+
+function tryParseIp(text: string): IpValue | undefined {
   try {
     return parseIp(text);
   } catch {

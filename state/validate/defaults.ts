@@ -7,6 +7,7 @@ import type {
   ServiceSpec,
   SpecOf,
   TaskSpec,
+  VipSpec,
 } from '../model';
 import type { ParsedPolicyRule, ParsedSpec } from './specs';
 
@@ -19,6 +20,7 @@ export const DEFAULTS = {
   taskHealth: 'unknown',
   protocol: 'tcp',
   serviceMode: 'tcp',
+  vipBackendWeight: 1,
 } as const;
 
 function fillNetwork(spec: ParsedSpec<'Network'>): NetworkSpec {
@@ -77,12 +79,30 @@ function fillPolicyRule(rule: ParsedPolicyRule): PolicyRule {
   return { ...rest, ports: ports.map((p) => ({ ...p, protocol: p.protocol ?? DEFAULTS.protocol })) };
 }
 
+function fillVip(spec: ParsedSpec<'VIP'>): VipSpec {
+  return {
+    ...spec,
+    ports: spec.ports.map((p) => ({
+      port: p.port,
+      protocol: p.protocol ?? DEFAULTS.protocol,
+      mode: p.mode ?? DEFAULTS.serviceMode,
+    })),
+    backends: (spec.backends ?? []).map((b) => ({
+      ...b,
+      protocol: b.protocol ?? DEFAULTS.protocol,
+      weight: b.weight ?? DEFAULTS.vipBackendWeight,
+    })),
+    owners: (spec.owners ?? []).map((o) => ({ ...o })),
+  };
+}
+
 const FILLERS: { [K in Kind]: (spec: ParsedSpec<K>) => SpecOf[K] } = {
   Network: fillNetwork,
   Node: fillNode,
   Task: fillTask,
   Service: fillService,
   Policy: fillPolicy,
+  VIP: fillVip,
 };
 
 export function fillSpecDefaults<K extends Kind>(kind: K, spec: ParsedSpec<K>): SpecOf[K] {

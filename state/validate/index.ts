@@ -13,12 +13,14 @@
 //   checkConsistency(next: ObjectInput, view: StateView): void — (consistency.ts) rules across
 //     objects on a normalised `next`; the view holds the state before the write (an update's old
 //     version is skipped by key). Networks' CIDRs disjoint from other Networks'; a Network change
-//     must keep every Node lease and Service VIP it owns; a Node's podSubnet of the Network's size,
-//     inside its pod CIDR, disjoint from other Nodes'; a Service's VIP inside a service CIDR and
-//     unused. SY_STATE_INVALID when the value does not fit the configuration, SY_STATE_CONFLICT
+//     must keep every Node lease, Service VIP and VIP address it owns usable; a Node's podSubnet
+//     of the Network's size, inside its pod CIDR, disjoint from other Nodes'; a Service's
+//     spec.vip.address and a VIP's spec.address inside a service CIDR, not its network or
+//     broadcast address, and unused (a VIP may share the address of a Service it lists among its
+//     owners). SY_STATE_INVALID when the value does not fit the configuration, SY_STATE_CONFLICT
 //     (with `details.conflictsWith`, the other object's key) when it clashes with another object.
-//     O(Networks + Nodes + Services), never O(Tasks); unchanged leases and VIPs are O(1).
+//     O(Networks + Nodes + Services + VIPs), never O(Tasks); unchanged leases and addresses O(1).
 //   checkDeletion(ref: ObjectRef, view: StateView): void — deleting a Network is refused
-//     (SY_STATE_CONFLICT) while a Node holds a pod subnet or a Service a VIP from it.
+//     (SY_STATE_CONFLICT) while a Node holds a pod subnet, or a Service or VIP an address, from it.
 export { validateInput } from './schema';
 export { checkConsistency, checkDeletion, type StateView } from './consistency';

@@ -1,6 +1,14 @@
 import { cidrContains, cidrOverlaps, parseCidr, type Cidr } from '../../lib';
 import { invalid } from '../errors';
-import type { NetworkSpec, PolicyPeer, PolicyRule, PolicySpec, ServiceSpec, TaskSpec } from '../model';
+import type {
+  NetworkSpec,
+  PolicyPeer,
+  PolicyRule,
+  PolicySpec,
+  ServiceSpec,
+  TaskSpec,
+  VipSpec,
+} from '../model';
 
 /**
  * Rules that relate fields of one object to each other. They run on the normalised object (every
@@ -183,6 +191,52 @@ function checkPeer(peer: PolicyPeer, at: string): void {
       );
     }
   });
+}
+
+/**
+ * A VIP: its object name is `<spec.name>.<spec.framework>` (one object, one address per pair);
+ * at least one port, each port unique per protocol; every backend serves one of those ports, once
+ * per task; `releaseAt` only once no owner is left.
+ */
+export function checkVipRules(spec: VipSpec, objectName: string): void {
+  const expected = `${spec.name}.${spec.framework}`;
+  if (objectName !== expected) {
+    throw invalid(
+      'name',
+      `must be spec.name "." spec.framework (${JSON.stringify(expected)}), got ${JSON.stringify(objectName)}`,
+    );
+  }
+  if (spec.ports.length === 0) throw invalid('spec.ports', 'must have at least 1 port');
+  const ports = new Map<string, number>();
+  spec.ports.forEach((p, i) => {
+    const key = `${p.port}/${p.protocol}`;
+    const first = ports.get(key);
+    if (first !== undefined)
+      throw invalid(`spec.ports[${i}].port`, `duplicates spec.ports[${first}] (${key})`);
+    ports.set(key, i);
+  });
+  const backends = new Map<string, number>();
+  spec.backends.forEach((b, i) => {
+    const key = `${b.vipPort}/${b.protocol}`;
+    if (!ports.has(key)) {
+      throw invalid(
+        `spec.backends[${i}].vipPort`,
+        `must be one of spec.ports (${[...ports.keys()].join(', ')}), got ${key}`,
+      );
+    }
+    const id = `${b.task} ${key}`;
+    const first = backends.get(id);
+    if (first !== undefined) {
+      throw invalid(`spec.backends[${i}]`, `duplicates spec.backends[${first}] (${b.task} for ${key})`);
+    }
+    backends.set(id, i);
+  });
+  if (spec.releaseAt !== undefined && spec.owners.length > 0) {
+    throw invalid(
+      'spec.releaseAt',
+      `must not be set while spec.owners is not empty (${spec.owners.length} owner(s)); a VIP is released only once its last owner is gone`,
+    );
+  }
 }
 
 function familyName(c: Cidr): string {

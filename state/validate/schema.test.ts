@@ -64,6 +64,23 @@ const POLICY = {
   },
 };
 
+const VIP = {
+  kind: 'VIP',
+  name: 'web.marathon',
+  spec: {
+    name: 'web',
+    framework: 'marathon',
+    address: '198.18.128.77',
+    ports: [{ port: 80 }, { port: 53, protocol: 'udp' }, { port: 8080, mode: 'http' }],
+    backends: [
+      { task: 'Task/default/web.1', vipPort: 80, address: '198.18.3.7', port: 8080 },
+      { task: 'Task/default/web.2', vipPort: 80, address: '198.19.0.1', port: 31000, weight: 0 },
+      { task: 'Task/default/web.1', vipPort: 53, protocol: 'udp', address: '198.18.3.7', port: 5353 },
+    ],
+    owners: [{ kind: 'app', namespace: 'default', name: 'web', source: 'VIP_0' }],
+  },
+};
+
 type Json = Record<string, unknown>;
 
 /** A copy of `base` with `patch` merged into it, recursively; `undefined` in the patch deletes. */
@@ -240,6 +257,55 @@ describe('validateInput: valid objects come back normalised, with defaults fille
         },
       },
     },
+    {
+      desc: 'VIP: protocol tcp, mode tcp, weight 1',
+      input: VIP,
+      expected: {
+        ...VIP,
+        labels: {},
+        spec: {
+          ...VIP.spec,
+          ports: [
+            { port: 80, protocol: 'tcp', mode: 'tcp' },
+            { port: 53, protocol: 'udp', mode: 'tcp' },
+            { port: 8080, protocol: 'tcp', mode: 'http' },
+          ],
+          backends: [
+            { ...VIP.spec.backends[0], protocol: 'tcp', weight: 1 },
+            { ...VIP.spec.backends[1], protocol: 'tcp', weight: 0 },
+            { ...VIP.spec.backends[2], protocol: 'udp', weight: 1 },
+          ],
+        },
+      },
+    },
+    {
+      desc: 'VIP: backends and owners default to empty; releaseAt kept; IPv6 address canonical',
+      input: patched(VIP, {
+        spec: {
+          backends: undefined,
+          owners: undefined,
+          releaseAt: '2024-05-01T12:05:00Z',
+          address: 'FD00:0:0:2::77',
+        },
+      }),
+      expected: {
+        ...VIP,
+        labels: {},
+        spec: {
+          name: 'web',
+          framework: 'marathon',
+          address: 'fd00:0:0:2::77',
+          ports: [
+            { port: 80, protocol: 'tcp', mode: 'tcp' },
+            { port: 53, protocol: 'udp', mode: 'tcp' },
+            { port: 8080, protocol: 'tcp', mode: 'http' },
+          ],
+          backends: [],
+          owners: [],
+          releaseAt: '2024-05-01T12:05:00Z',
+        },
+      },
+    },
   ])('$desc', ({ input, expected }) => {
     expect(validateInput(input)).toEqual(expected);
   });
@@ -250,6 +316,7 @@ describe('validateInput: valid objects come back normalised, with defaults fille
     { desc: 'Task', input: TASK },
     { desc: 'Service', input: SERVICE },
     { desc: 'Policy', input: POLICY },
+    { desc: 'VIP', input: VIP },
   ])('$desc: never mutates the input, shares nothing with it, and is idempotent', ({ input }) => {
     const frozen = deepFreeze(structuredClone(input));
     const result = validateInput(frozen);
@@ -947,6 +1014,140 @@ const POLICY_CASES: BadCase[] = [
   },
 ];
 
+const vipBackends = (backends: unknown[]): Json => patched(VIP, { spec: { backends } });
+
+const VIP_CASES: BadCase[] = [
+  {
+    desc: 'VIP with a namespace',
+    input: { ...VIP, namespace: 'default' },
+    field: 'namespace',
+    reason: 'VIP is cluster-scoped',
+  },
+  {
+    desc: 'VIP object name not name.framework',
+    input: { ...VIP, name: 'web' },
+    field: 'name',
+    reason: 'must be spec.name "." spec.framework ("web.marathon"), got "web"',
+  },
+  {
+    desc: 'VIP name with a slash (names are stored as DNS names)',
+    input: patched(VIP, { name: 'prod-web.marathon', spec: { name: 'prod/web' } }),
+    field: 'spec.name',
+    reason: 'found "/"',
+  },
+  {
+    desc: 'VIP framework upper case',
+    input: patched(VIP, { spec: { framework: 'Marathon' } }),
+    field: 'spec.framework',
+    reason: 'must be lowercase',
+  },
+  {
+    desc: 'VIP address not an IP',
+    input: patched(VIP, { spec: { address: 'web.example.org' } }),
+    field: 'spec.address',
+    reason: 'not a valid IPv4 address',
+  },
+  {
+    desc: 'VIP address missing',
+    input: patched(VIP, { spec: { address: undefined } }),
+    field: 'spec.address',
+    reason: 'is required',
+  },
+  {
+    desc: 'VIP without ports',
+    input: patched(VIP, { spec: { ports: [], backends: [] } }),
+    field: 'spec.ports',
+    reason: 'must have at least 1 port',
+  },
+  {
+    desc: 'VIP port 0',
+    input: patched(VIP, { spec: { ports: [{ port: 0 }] } }),
+    field: 'spec.ports[0].port',
+    reason: 'must be an integer 1-65535, got 0',
+  },
+  {
+    desc: 'VIP port 65536',
+    input: patched(VIP, { spec: { ports: [{ port: 65536 }] } }),
+    field: 'spec.ports[0].port',
+    reason: 'got 65536',
+  },
+  {
+    desc: 'VIP port twice for one protocol',
+    input: patched(VIP, { spec: { ports: [{ port: 80 }, { port: 53, protocol: 'udp' }, { port: 80 }] } }),
+    field: 'spec.ports[2].port',
+    reason: 'duplicates spec.ports[0] (80/tcp)',
+  },
+  {
+    desc: 'VIP port mode not in the enum',
+    input: patched(VIP, { spec: { ports: [{ port: 80, mode: 'grpc' }] } }),
+    field: 'spec.ports[0].mode',
+    reason: 'got "grpc"',
+  },
+  {
+    desc: 'VIP backend for a port the VIP does not serve',
+    input: vipBackends([
+      { task: 'Task/default/web.1', vipPort: 80, protocol: 'udp', address: '198.18.3.7', port: 80 },
+    ]),
+    field: 'spec.backends[0].vipPort',
+    reason: 'must be one of spec.ports (80/tcp, 53/udp, 8080/tcp), got 80/udp',
+  },
+  {
+    desc: 'VIP backend twice for one task and port',
+    input: vipBackends([
+      { task: 'Task/default/web.1', vipPort: 80, address: '198.18.3.7', port: 8080 },
+      { task: 'Task/default/web.1', vipPort: 80, address: '198.18.3.7', port: 8081 },
+    ]),
+    field: 'spec.backends[1]',
+    reason: 'duplicates spec.backends[0] (Task/default/web.1 for 80/tcp)',
+  },
+  {
+    desc: 'VIP backend weight above 256',
+    input: vipBackends([
+      { task: 'Task/default/web.1', vipPort: 80, address: '198.18.3.7', port: 80, weight: 300 },
+    ]),
+    field: 'spec.backends[0].weight',
+    reason: 'must be an integer 0-256, got 300',
+  },
+  {
+    desc: 'VIP backend address not an IP',
+    input: vipBackends([{ task: 'Task/default/web.1', vipPort: 80, address: 'agent-1', port: 80 }]),
+    field: 'spec.backends[0].address',
+    reason: 'not a valid IPv4 address',
+  },
+  {
+    desc: 'VIP backend without a task',
+    input: vipBackends([{ task: '', vipPort: 80, address: '198.18.3.7', port: 80 }]),
+    field: 'spec.backends[0].task',
+    reason: 'must not be empty',
+  },
+  {
+    desc: 'VIP owner of an unknown kind',
+    input: patched(VIP, {
+      spec: { owners: [{ kind: 'pod', namespace: 'default', name: 'web', source: 'x' }] },
+    }),
+    field: 'spec.owners[0].kind',
+    reason: 'must be one of "app", "service"',
+  },
+  {
+    desc: 'VIP releaseAt while owners remain',
+    input: patched(VIP, { spec: { releaseAt: '2024-05-01T12:05:00Z' } }),
+    field: 'spec.releaseAt',
+    reason: 'must not be set while spec.owners is not empty (1 owner(s))',
+  },
+  {
+    desc: 'VIP releaseAt not RFC 3339',
+    input: patched(VIP, { spec: { owners: [], releaseAt: 'in five minutes' } }),
+    field: 'spec.releaseAt',
+    reason: 'must be an RFC 3339 timestamp',
+  },
+  {
+    desc: 'VIP unknown field',
+    input: patched(VIP, { spec: { adress: '198.18.128.7' } }),
+    field: 'spec.adress',
+    reason: 'did you mean "address"?',
+  },
+];
+
 describe('validateInput: each rule names the field and the reason', () => {
   it.each([
     ...ENVELOPE_CASES,
@@ -956,6 +1157,7 @@ describe('validateInput: each rule names the field and the reason', () => {
     ...TASK_CASES,
     ...SERVICE_CASES,
     ...POLICY_CASES,
+    ...VIP_CASES,
   ])('$desc', ({ input, field, reason }) => {
     const err = errorFrom(() => validateInput(input));
     expect(err.code).toBe(StateErrorCode.INVALID);

@@ -21,7 +21,13 @@ import {
   reasonForIssue,
   strictObject,
 } from './fields';
-import { checkNetworkRules, checkPolicyRules, checkServiceRules, checkTaskRules } from './rules';
+import {
+  checkNetworkRules,
+  checkPolicyRules,
+  checkServiceRules,
+  checkTaskRules,
+  checkVipRules,
+} from './rules';
 import { SPEC_SCHEMAS } from './specs';
 
 /**
@@ -57,6 +63,7 @@ function envelopeFor<K extends Kind>(kind: K): ReturnType<typeof envelopeSchema<
     Task: envelopeSchema('Task'),
     Service: envelopeSchema('Service'),
     Policy: envelopeSchema('Policy'),
+    VIP: envelopeSchema('VIP'),
   };
   return envelopes[kind];
 }
@@ -104,6 +111,8 @@ function checkRules(object: ObjectInput): void {
       return checkServiceRules(typed.spec);
     case 'Policy':
       return checkPolicyRules(typed.spec);
+    case 'VIP':
+      return checkVipRules(typed.spec, typed.name);
     case 'Node':
       return; // every Node rule involves other objects (consistency.ts)
   }

@@ -187,6 +187,41 @@ const serviceSpec = strictObject({
     .optional(),
 });
 
+// ---- VIP --------------------------------------------------------------------------------------------
+
+const vipSpec = strictObject({
+  name: objectName,
+  framework: objectName,
+  address: ipAddress,
+  ports: z.array(
+    strictObject({ port, protocol: protocol.optional(), mode: z.enum(['tcp', 'http']).optional() }),
+  ),
+  backends: z
+    .array(
+      strictObject({
+        task: nonEmptyString,
+        vipPort: port,
+        protocol: protocol.optional(),
+        address: ipAddress,
+        port,
+        // HAProxy's weight range; 0 takes no new connections while open ones finish.
+        weight: intInRange(0, 256).optional(),
+      }),
+    )
+    .optional(),
+  owners: z
+    .array(
+      strictObject({
+        kind: z.enum(['app', 'service']),
+        namespace: dnsLabel,
+        name: nonEmptyString,
+        source: nonEmptyString,
+      }),
+    )
+    .optional(),
+  releaseAt: timestamp.optional(),
+});
+
 // ---- Policy ------------------------------------------------------------------------------------------
 
 const policyRule = strictObject({
@@ -217,6 +252,7 @@ export const SPEC_SCHEMAS = {
   Task: taskSpec,
   Service: serviceSpec,
   Policy: policySpec,
+  VIP: vipSpec,
 } as const satisfies Record<Kind, z.ZodType>;
 
 /** A spec as the schema returns it: valid field by field, defaults not yet filled. */
