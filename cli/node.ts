@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { createRegistry, type Logger, type Registry } from '../lib';
 import { startDnsServer } from '../dns';
 import { startLoadBalancer } from '../lb';
+import { createVipController } from '../vip';
 import {
   createInformer,
   ensureToken,
@@ -88,6 +89,9 @@ export async function startNode(
       ],
       close: () => server.close(),
     });
+    // The VIP controller first: it turns VIP labels and Service VIPs into VIP objects that DNS
+    // and the proxy then serve.
+    parts.push(await startVipPart(store, logger, registry));
     let dnsAddress: string | undefined;
     if (o.dns !== undefined) {
       const dns = await startDnsPart(store, o, logger, registry);
@@ -133,6 +137,24 @@ async function startDnsPart(
     close: async () => {
       stop.abort();
       await dns.close();
+    },
+  };
+}
+
+async function startVipPart(store: EmbeddedStore, logger: Logger, registry: Registry): Promise<Part> {
+  const stop = new AbortController();
+  const controller = createVipController({
+    api: store,
+    informer: createInformer({ api: store, logger, signal: stop.signal }),
+    logger,
+    registry,
+  });
+  await controller.start();
+  return {
+    lines: [],
+    close: async () => {
+      stop.abort();
+      await controller.stop();
     },
   };
 }

@@ -5,6 +5,7 @@ import { PassThrough } from 'node:stream';
 import { silentLogger } from '../../lib';
 import { createGrpcStateClient } from '../../state';
 import { buildProgram, formatError, startNode, type CliIo, type RunningNode } from '../../cli';
+import { eventually } from '../helpers/eventually';
 
 // The CLI against a real all-in-one node (embedded store on disk, real gRPC and REST on loopback).
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'cluster.yaml');
@@ -74,6 +75,19 @@ describe('switchyard CLI against an all-in-one node', () => {
         .split('\n')
         .every((l) => l.endsWith(' unchanged')),
     ).toBe(true);
+  });
+
+  it('allocates the named VIP of the example app from the service CIDR, with both tasks as backends', async () => {
+    const vip = await eventually(async () => {
+      const run = await cli(['get', 'vip', 'web.marathon', '-o', 'json']);
+      expect(run.code).toBe(0);
+      return JSON.parse(run.stdout) as { spec: { address: string; backends: unknown[] } };
+    });
+    expect(vip.spec.address).toMatch(/^127\.77\./);
+    expect(vip.spec.backends).toHaveLength(2);
+    const table = await cli(['get', 'vips']);
+    expect(table.stdout).toMatch(/^NAME\s+ADDRESS\s+PORTS\s+BACKENDS/);
+    expect(table.stdout).toContain('web.marathon');
   });
 
   it('gets tasks as an aligned table, filtered by a label selector', async () => {
