@@ -26,6 +26,7 @@ import { createSerialRunner, type SerialRunner } from './serial';
 import { startCniServer } from './server';
 import { gatewayOf } from './subnet';
 import { createTaskReporter, type TaskReporter } from './tasks';
+import { startVipBinder, type VipBinder } from './vip-binder';
 
 /**
  * The per-host agent: leases the node subnet, sets up the bridge, serves the CNI plugin and IPAM
@@ -66,6 +67,7 @@ interface Parts {
   routes?: SerialRunner;
   informer?: Informer;
   tasks?: TaskReporter;
+  vips?: VipBinder;
 }
 
 function buildHost(p: Parts, dataplane: ReturnType<typeof createDataplane>): PluginHost {
@@ -226,6 +228,15 @@ async function setup(
         p.informer = informer;
         await p.routes.request();
       }
+      if (c.bindVips)
+        p.vips ??= await startVipBinder({
+          api: p.o.api,
+          run: p.run,
+          ifname: c.vipInterface,
+          log: p.log,
+          metrics: p.metrics,
+          signal: closed,
+        });
       return;
     } catch (error) {
       p.log.warn({ err: error, retryInMs: delayMs }, 'Agent setup failed; retrying');
@@ -301,7 +312,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     ready,
     async idle() {
       await settled;
-      await Promise.all([p.nat?.idle(), p.routes?.idle(), p.tasks?.idle()]);
+      await Promise.all([p.nat?.idle(), p.routes?.idle(), p.tasks?.idle(), p.vips?.idle()]);
     },
     async close() {
       closer.abort();
@@ -309,7 +320,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       p.informer?.stop();
       await srv.close();
       await settled;
-      await Promise.all([p.nat?.idle(), p.routes?.idle(), p.tasks?.idle()]);
+      await Promise.all([p.nat?.idle(), p.routes?.idle(), p.tasks?.idle(), p.vips?.close()]);
       await journal.close();
     },
   };

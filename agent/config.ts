@@ -46,6 +46,12 @@ const schema = z.strictObject({
   /** The `proto` number on host-gateway routes, so stale ones are found after a restart. */
   routeProtocol: z.number().int().min(5).max(254).default(122),
   reportTasks: z.boolean().default(true),
+  /** Put the (non-loopback) VIP addresses on `vipInterface` so the local proxy can listen on them. */
+  bindVips: z.boolean().default(true),
+  vipInterface: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,15}$/, 'must be a Linux interface name')
+    .default('sy-vip0'),
 });
 
 export type AgentConfig = z.output<typeof schema>;
@@ -54,6 +60,11 @@ export type AgentConfigInput = z.input<typeof schema>;
 export function parseAgentConfig(raw: unknown): AgentConfig {
   const parsed = schema.safeParse(raw);
   if (parsed.success) {
+    if (parsed.data.bindVips && parsed.data.vipInterface === parsed.data.bridge) {
+      throw new AgentError(AgentErrorCode.CONFIG, 'vipInterface must differ from bridge', {
+        field: 'vipInterface',
+      });
+    }
     if (parsed.data.heartbeatIntervalMs >= parsed.data.leaseTtlMs) {
       throw new AgentError(AgentErrorCode.CONFIG, 'heartbeatIntervalMs must be shorter than leaseTtlMs', {
         field: 'heartbeatIntervalMs',

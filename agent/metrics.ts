@@ -7,6 +7,7 @@ export interface AgentMetrics {
   addressesUsed: Gauge;
   addressesTotal: Gauge;
   routes: Gauge;
+  vipAddresses: Gauge;
   applyErrors: Counter<'what'>;
   taskReportErrors: Counter;
 }
@@ -38,9 +39,14 @@ export function createAgentMetrics(registry: Registry): AgentMetrics {
       registers,
     }),
     routes: new Gauge({ name: 'switchyard_agent_routes', help: 'Host-gateway routes programmed', registers }),
+    vipAddresses: new Gauge({
+      name: 'switchyard_agent_vip_addresses',
+      help: 'VIP addresses on the VIP interface',
+      registers,
+    }),
     applyErrors: new Counter({
       name: 'switchyard_agent_apply_errors_total',
-      help: 'Failed route or nftables applies',
+      help: 'Failed route, nftables or VIP address applies',
       labelNames: ['what'],
       registers,
     }),

@@ -3,9 +3,17 @@ import {
   objectKey,
   type ServicePort,
   type StoredObject,
-  type TaskPort,
   serviceSelectsTask,
 } from '../state';
+import {
+  backendAddress,
+  byId,
+  poolSettings,
+  sealPool,
+  SERVING_STATES,
+  zeroWeightReason,
+} from './compile-pool';
+import { compileVipFrontends } from './compile-vip';
 import { buildHttpRouter, type IngressRuleInput } from './route-match';
 import type { Backend, Frontend, FrontendMode, HealthCheckConfig, Pool, RouteTable } from './route-table';
 
@@ -14,6 +22,8 @@ export interface RouteSnapshot {
   readonly services: readonly StoredObject<'Service'>[];
   readonly tasks: readonly StoredObject<'Task'>[];
   readonly nodes: readonly StoredObject<'Node'>[];
+  /** VIP objects (written by the VIP controller): one frontend per TCP port on the VIP address. */
+  readonly vips?: readonly StoredObject<'VIP'>[];
 }
 
 export interface CompileOptions {
@@ -23,6 +33,8 @@ export interface CompileOptions {
   readonly ingressPort: number | null;
   /** Health-check settings for pools whose service sets none (HAProxy: TCP, inter 2 s, rise 2, fall 3). */
   readonly healthDefaults: HealthCheckConfig;
+  /** Serve VIP objects on their addresses (default true); false for an edge proxy that should not. */
+  readonly serveVips?: boolean;
 }
 
 export const DEFAULT_HEALTH_CHECK: HealthCheckConfig = {
@@ -39,58 +51,6 @@ export const DEFAULT_COMPILE_OPTIONS: CompileOptions = {
   ingressPort: 80,
   healthDefaults: DEFAULT_HEALTH_CHECK,
 };
-
-const SERVING_STATES = new Set(['running', 'killing']);
-
-function healthCheckOf(service: StoredObject<'Service'>, defaults: HealthCheckConfig): HealthCheckConfig {
-  const spec = service.spec.loadBalancing?.healthCheck;
-  if (!spec) return defaults;
-  const intervalMs = spec.intervalMs ?? defaults.intervalMs;
-  return {
-    type: spec.type,
-    path: spec.path ?? defaults.path,
-    intervalMs,
-    // HAProxy: without `timeout check`, the interval bounds the whole check.
-    timeoutMs: spec.timeoutMs ?? Math.min(defaults.timeoutMs, intervalMs),
-    rise: spec.rise ?? defaults.rise,
-    fall: spec.fall ?? defaults.fall,
-  };
-}
-
-function findTaskPort(ports: readonly TaskPort[], target: number | string): TaskPort | undefined {
-  return ports.find((p) =>
-    typeof target === 'string' ? p.name === target : p.containerPort === target && p.protocol === 'tcp',
-  );
-}
-
-/** ip-per-container: task IP + container port; otherwise node address + host port. */
-function backendAddress(
-  task: StoredObject<'Task'>,
-  target: number | string,
-  nodeAddress: ReadonlyMap<string, string>,
-): { host: string; port: number; containerPort: number } | string {
-  const port = findTaskPort(task.spec.ports, target);
-  if (task.spec.networkMode === 'ip-per-container') {
-    const ip = task.spec.ips[0];
-    if (ip === undefined) return 'has no IP yet';
-    const containerPort = port?.containerPort ?? (typeof target === 'number' ? target : undefined);
-    if (containerPort === undefined) return `has no port named ${JSON.stringify(target)}`;
-    return { host: ip, port: containerPort, containerPort };
-  }
-  if (!port) return `has no port ${JSON.stringify(target)}`;
-  const host = nodeAddress.get(task.spec.node);
-  if (host === undefined) return `runs on unknown node ${JSON.stringify(task.spec.node)}`;
-  const hostPort = port.hostPort ?? (task.spec.networkMode === 'host' ? port.containerPort : undefined);
-  if (hostPort === undefined) return `port ${port.containerPort} has no host port`;
-  return { host, port: hostPort, containerPort: port.containerPort };
-}
-
-function zeroWeightReason(task: StoredObject<'Task'>): string | undefined {
-  if (task.spec.draining) return 'draining';
-  if (task.spec.state === 'killing') return 'killing';
-  if (task.spec.health === 'unhealthy') return 'unhealthy';
-  return undefined;
-}
 
 function buildBackends(
   service: StoredObject<'Service'>,
@@ -121,7 +81,7 @@ function buildBackends(
     };
     backends.push(reason ? { ...backend, zeroWeightReason: reason } : backend);
   }
-  return backends.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return backends.sort(byId);
 }
 
 function buildPool(
@@ -132,20 +92,12 @@ function buildPool(
   prev: RouteTable | undefined,
 ): Pool {
   const mode: FrontendMode = servicePort.mode ?? 'tcp';
-  const lb = service.spec.loadBalancing;
-  const fields = {
-    id: `${service.namespace ?? DEFAULT_NAMESPACE}/${service.name}:${servicePort.port}`,
-    serviceKey: objectKey(service),
-    mode,
-    algorithm: lb?.algorithm ?? 'round-robin',
-    hashOn: mode === 'tcp' ? 'client-ip' : (lb?.hashOn ?? 'cookie'),
-    healthCheck: healthCheckOf(service, options.healthDefaults),
-    backends,
-  } as const;
-  const signature = JSON.stringify(fields);
-  const old = prev?.pools.get(fields.id);
-  // Reuse the previous object when nothing changed: identity then means "unchanged" to the runtime.
-  return old && old.signature === signature ? old : { ...fields, signature };
+  const { algorithm, hashOn, healthCheck } = poolSettings(service, mode, options.healthDefaults);
+  const id = `${service.namespace ?? DEFAULT_NAMESPACE}/${service.name}:${servicePort.port}`;
+  return sealPool(
+    { id, serviceKey: objectKey(service), mode, algorithm, hashOn, healthCheck, backends },
+    prev,
+  );
 }
 
 interface FrontendDraft {
@@ -230,8 +182,32 @@ function finishFrontend(draft: FrontendDraft, warn: (message: string) => void): 
   return { id, host: draft.host, port: draft.port, mode: 'http', router };
 }
 
+/** The shared HTTP frontend for ingress rules, on `ingressPort` (merged into a service's HTTP frontend there). */
+function addIngressFrontend(
+  ingress: readonly IngressRuleInput[],
+  drafts: Map<number, FrontendDraft>,
+  options: CompileOptions,
+  warn: (message: string) => void,
+): void {
+  if (ingress.length === 0 || options.ingressPort === null) return;
+  const port = options.ingressPort;
+  const draft = drafts.get(port) ?? {
+    host: options.listenHost,
+    port,
+    mode: 'http' as const,
+    owner: 'ingress',
+    rules: [],
+  };
+  if (draft.mode === 'tcp') {
+    warn(`ingress port ${port} is a TCP frontend of ${draft.owner}; ingress rules dropped`);
+    return;
+  }
+  draft.rules.push(...ingress);
+  drafts.set(port, draft);
+}
+
 /**
- * Compile a snapshot of Services, Tasks and Nodes into an immutable route table. Pure: no I/O,
+ * Compile a snapshot of Services, Tasks, Nodes and VIPs into an immutable route table. Pure: no I/O,
  * inputs untouched, output deterministic (sorted by key). `prev` lets unchanged pools keep their
  * identity. Conflicts never throw: the earlier object (by key) wins and a warning says so.
  */
@@ -247,7 +223,7 @@ export function compileRouteTable(
   const drafts = new Map<number, FrontendDraft>();
   const ingress: IngressRuleInput[] = [];
   let revision = 0;
-  for (const object of [...snapshot.services, ...snapshot.tasks, ...snapshot.nodes])
+  for (const object of [...snapshot.services, ...snapshot.tasks, ...snapshot.nodes, ...(snapshot.vips ?? [])])
     revision = Math.max(revision, object.revision);
   for (const service of sortByKey(snapshot.services)) {
     const poolIdByPort = new Map<number, string>();
@@ -261,22 +237,16 @@ export function compileRouteTable(
     addServiceFrontends(service, poolIdByPort, drafts, options, warn);
     ingress.push(...ingressRulesOf(service, poolIdByPort, warn));
   }
-  if (ingress.length > 0 && options.ingressPort !== null) {
-    const port = options.ingressPort;
-    const draft = drafts.get(port) ?? {
-      host: options.listenHost,
-      port,
-      mode: 'http' as const,
-      owner: 'ingress',
-      rules: [],
-    };
-    if (draft.mode === 'tcp')
-      warn(`ingress port ${port} is a TCP frontend of ${draft.owner}; ingress rules dropped`);
-    else {
-      draft.rules.push(...ingress);
-      drafts.set(port, draft);
-    }
-  }
-  const frontends = [...drafts.values()].sort((a, b) => a.port - b.port).map((d) => finishFrontend(d, warn));
+  addIngressFrontend(ingress, drafts, options, warn);
+  const vipFrontends =
+    options.serveVips === false
+      ? []
+      : compileVipFrontends(
+          { vips: snapshot.vips ?? [], services: snapshot.services, tasks: snapshot.tasks, nodeAddress },
+          { pools, taken: drafts, options, prev, warn },
+        );
+  const frontends = [...[...drafts.values()].map((d) => finishFrontend(d, warn)), ...vipFrontends].sort(
+    (a, b) => a.port - b.port || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0),
+  );
   return { revision, frontends, frontendsById: new Map(frontends.map((f) => [f.id, f])), pools, warnings };
 }

@@ -4,6 +4,51 @@ import type { PickedBackend } from './pick';
 import type { Pool } from './route-table';
 import type { LbRuntime } from './runtime';
 
+/** Bytes of the reusable buffer each backend connection reads into (HAProxy reuses 16 KiB ones). */
+const RELAY_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Backend → client bytes without an allocation per read: the backend socket reads into one buffer
+ * of its own (`onread`), and each read is written straight to the client. A write the kernel did
+ * not take at once still points into that buffer, so reading stops until it is flushed. Reused and
+ * cache-warm, where Node's default path allocates a fresh 64 KiB buffer for every read.
+ */
+class Relay {
+  readonly buffer = Buffer.allocUnsafe(RELAY_BUFFER_BYTES);
+  private target: net.Socket | undefined;
+  /** Copies of what arrived before `attach` (the buffer is reused, so it cannot be kept). */
+  private early: Buffer[] = [];
+  private paused = false;
+  source: net.Socket | undefined;
+
+  onRead(length: number, buffer: Uint8Array): boolean {
+    const target = this.target;
+    if (!target) {
+      this.early.push(Buffer.from(buffer.subarray(0, length)));
+      return true;
+    }
+    target.write(buffer.subarray(0, length), this.flushed);
+    if (target.writableLength === 0) return true;
+    this.paused = true;
+    return false;
+  }
+
+  private readonly flushed = (err?: Error | null): void => {
+    if (err || !this.paused) return;
+    this.paused = false;
+    this.source?.resume();
+  };
+
+  attach(target: net.Socket): void {
+    this.target = target;
+    for (const chunk of this.early) target.write(chunk);
+    this.early = [];
+    this.source?.once('end', () => target.end());
+  }
+}
+
+const relays = new WeakMap<net.Socket, Relay>();
+
 export interface Connected {
   readonly socket: net.Socket;
   readonly picked: PickedBackend;
@@ -40,7 +85,15 @@ export function connectToBackend(
       ended = true;
       state.end();
     };
-    const socket = net.connect({ host: backend.host, port: backend.port, allowHalfOpen: true });
+    const relay = new Relay();
+    const socket = net.connect({
+      host: backend.host,
+      port: backend.port,
+      allowHalfOpen: true,
+      onread: { buffer: relay.buffer, callback: (length, buffer) => relay.onRead(length, buffer) },
+    });
+    relay.source = socket;
+    relays.set(socket, relay);
     socket.setNoDelay(true);
     const failed = (): void => {
       clearTimeout(timer);
@@ -92,6 +145,8 @@ export function splice(
   client.setTimeout(idleMs, destroyBoth);
   upstream.setTimeout(idleMs, destroyBoth);
   client.pipe(upstream);
-  upstream.pipe(client);
+  const relay = relays.get(upstream);
+  if (relay) relay.attach(client);
+  else upstream.pipe(client);
   return destroyBoth;
 }

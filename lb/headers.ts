@@ -80,7 +80,8 @@ export function forwardRequestHeaders(
 export function forwardResponseHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const extra = connectionTokens(headers.connection);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined || RESPONSE_DROP.has(name) || extra?.has(name)) continue;
     out[name] = value;
   }

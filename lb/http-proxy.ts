@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { HTTP_STATUS, LbError, LbErrorCode } from './errors';
@@ -90,20 +90,81 @@ class LazyBody implements AsyncIterable<Buffer> {
   }
 }
 
-interface Attempt {
-  readonly picked: PickedBackend;
-  requestSent: boolean;
-  responseStarted: boolean;
+const CLIENT_GONE = 'Client went away';
+
+/**
+ * One try of a request on one backend: the undici dispatch handler, and the session a drain's
+ * grace time can cut. One object per try, methods on the prototype (this is the hot path).
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  requestSent = false;
+  responseStarted = false;
   controller: Dispatcher.DispatchController | undefined;
-  finished: boolean;
+  private finished = false;
+  private draining = false;
+
+  constructor(
+    private readonly exchange: HttpExchange,
+    readonly picked: PickedBackend,
+  ) {}
+
+  /** The session is over on this backend (idempotent). */
+  end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.picked.state.end();
+    this.picked.state.sessions.delete(this);
+  }
+
+  /** Session: the drain grace time is over. */
+  abort(): void {
+    this.controller?.abort(new LbError(LbErrorCode.BACKEND_RESET, 'Drain grace time over'));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    this.requestSent = true;
+    if (this.exchange.clientGone) controller.abort(new LbError(LbErrorCode.BACKEND_RESET, CLIENT_GONE));
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (statusCode < 200) return;
+    this.responseStarted = true;
+    this.exchange.responseStart(statusCode, headers);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.picked.state.bytesOut += chunk.length;
+    const res = this.exchange.res;
+    if (res.write(chunk)) return;
+    controller.pause();
+    if (this.draining) return;
+    this.draining = true;
+    res.on('drain', () => controller.resume());
+  }
+
+  onResponseEnd(): void {
+    this.end();
+    this.exchange.responseEnd(this);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.end();
+    this.exchange.onError(this, error);
+  }
 }
 
 class HttpExchange {
-  private readonly tried = new Set<string>();
+  /** Backends that failed this request already (made on the first retry). */
+  private tried: Set<string> | undefined;
   private readonly started: number;
   private attempts = 0;
   private current: Attempt | undefined;
-  private clientGone = false;
+  clientGone = false;
   private status = 0;
   private readonly body: LazyBody | undefined;
 
@@ -113,7 +174,7 @@ class HttpExchange {
     private readonly frontendId: string,
     private readonly pool: Pool,
     private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    readonly res: ServerResponse,
     private readonly hashKey: string,
     /** A new affinity cookie to hand the client (consistent hashing on a cookie it did not have). */
     private readonly setCookie: string | undefined,
@@ -124,7 +185,7 @@ class HttpExchange {
       if (res.writableFinished) return;
       // The client went away: cancel the upstream request so nothing leaks.
       this.clientGone = true;
-      this.current?.controller?.abort(new LbError(LbErrorCode.BACKEND_RESET, 'Client went away'));
+      this.current?.controller?.abort(new LbError(LbErrorCode.BACKEND_RESET, CLIENT_GONE));
     });
   }
 
@@ -139,27 +200,10 @@ class HttpExchange {
       return;
     }
     this.attempts++;
-    this.tried.add(picked.id);
-    const attempt: Attempt = {
-      picked,
-      requestSent: false,
-      responseStarted: false,
-      controller: undefined,
-      finished: false,
-    };
+    const attempt = new Attempt(this, picked);
     this.current = attempt;
     picked.state.begin(this.runtime.now());
-    const session = {
-      abort: (): void =>
-        attempt.controller?.abort(new LbError(LbErrorCode.BACKEND_RESET, 'Drain grace time over')),
-    };
-    picked.state.sessions.add(session);
-    const end = (): void => {
-      if (attempt.finished) return;
-      attempt.finished = true;
-      picked.state.end();
-      picked.state.sessions.delete(session);
-    };
+    picked.state.sessions.add(attempt);
     const req = this.req;
     this.runtime.upstream(picked.backend).dispatch(
       {
@@ -169,47 +213,27 @@ class HttpExchange {
         // undici streams any async iterable; its typings only list Readable.
         body: (this.body ?? null) as Readable | null,
       },
-      this.handler(attempt, end),
+      attempt,
     );
   }
 
-  private handler(attempt: Attempt, end: () => void): Dispatcher.DispatchHandler {
-    const res = this.res;
-    return {
-      onRequestStart: (controller) => {
-        attempt.controller = controller;
-        attempt.requestSent = true;
-        if (this.clientGone) controller.abort(new LbError(LbErrorCode.BACKEND_RESET, 'Client went away'));
-      },
-      onResponseStart: (controller, statusCode, headers) => {
-        if (statusCode < 200) return;
-        attempt.responseStarted = true;
-        this.status = statusCode;
-        if (this.clientGone) return;
-        const out = forwardResponseHeaders(headers);
-        if (this.setCookie) out['set-cookie'] = appendCookie(out['set-cookie'], this.setCookie);
-        res.writeHead(statusCode, out);
-        res.on('drain', () => controller.resume());
-      },
-      onResponseData: (controller, chunk) => {
-        attempt.picked.state.bytesOut += chunk.length;
-        if (!res.write(chunk)) controller.pause();
-      },
-      onResponseEnd: () => {
-        end();
-        this.runtime.recordOutcome(this.pool, attempt.picked.state, this.status >= 500);
-        attempt.picked.state.responses[Math.floor(this.status / 100)]! += 1;
-        res.end();
-        this.log(attempt);
-      },
-      onResponseError: (_controller, error) => {
-        end();
-        this.onError(attempt, error);
-      },
-    };
+  responseStart(statusCode: number, headers: IncomingHttpHeaders): void {
+    this.status = statusCode;
+    if (this.clientGone) return;
+    const out = forwardResponseHeaders(headers);
+    if (this.setCookie) out['set-cookie'] = appendCookie(out['set-cookie'], this.setCookie);
+    this.res.writeHead(statusCode, out);
   }
 
-  private onError(attempt: Attempt, error: Error): void {
+  responseEnd(attempt: Attempt): void {
+    const state = attempt.picked.state;
+    this.runtime.recordOutcome(this.pool, state, this.status >= 500);
+    state.responses[Math.floor(this.status / 100)]! += 1;
+    this.res.end();
+    this.log(attempt);
+  }
+
+  onError(attempt: Attempt, error: Error): void {
     if (this.clientGone) {
       this.log(attempt);
       return;
@@ -226,6 +250,7 @@ class HttpExchange {
     if (this.retryable(attempt, failure) && this.attempts <= this.runtime.config.retries) {
       attempt.picked.state.redispatches++;
       this.runtime.retries++;
+      (this.tried ??= new Set()).add(attempt.picked.id);
       this.start();
       return;
     }
@@ -290,13 +315,15 @@ function countFailure(state: BackendState, failure: LbErrorCode): void {
   else state.resets++;
 }
 
+const NO_AFFINITY = { hashKey: '', setCookie: undefined } as const;
+
 /** Consistent hashing: the key to hash, and a new cookie when the client has none yet. */
 function affinityOf(
   runtime: LbRuntime,
   pool: Pool,
   req: IncomingMessage,
 ): { hashKey: string; setCookie: string | undefined } {
-  if (pool.algorithm !== 'consistent-hash') return { hashKey: '', setCookie: undefined };
+  if (pool.algorithm !== 'consistent-hash') return NO_AFFINITY;
   if (pool.hashOn !== 'cookie') return { hashKey: clientAddress(req), setCookie: undefined };
   const name = runtime.config.stickyCookie;
   const existing = cookieValue(req.headers.cookie, name);

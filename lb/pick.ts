@@ -7,10 +7,51 @@ export interface PickedBackend extends Candidate {
   readonly state: BackendState;
 }
 
+/** A pool member as balancers see it; `active` reads the live in-flight count. */
+class Member implements PickedBackend {
+  readonly id: string;
+  readonly weight: number;
+
+  constructor(
+    readonly backend: Backend,
+    readonly state: BackendState,
+  ) {
+    this.id = backend.id;
+    this.weight = backend.weight;
+  }
+
+  get active(): number {
+    return this.state.active;
+  }
+}
+
+/** The backends of a pool that can ever take traffic (weight > 0 and known), built once per table. */
+export function poolMembers(pool: Pool, states: BackendStates): PickedBackend[] {
+  const members: PickedBackend[] = [];
+  for (const backend of pool.backends) {
+    const state = states.get(backend.id);
+    if (backend.weight > 0 && state) members.push(new Member(backend, state));
+  }
+  return members;
+}
+
+function isUp(state: BackendState): boolean {
+  return state.admin === 'ready' && state.health === 'up';
+}
+
+function allEligible(members: readonly PickedBackend[], now: number, exclude?: ReadonlySet<string>): boolean {
+  for (const member of members) {
+    const state = member.state;
+    if (!isUp(state) || state.isEjected(now) || exclude?.has(member.id)) return false;
+  }
+  return true;
+}
+
 /**
  * The backends of a pool that may take a new request: weight > 0, admin `ready`, UP by active
  * checks, not tried already by this request. Passively ejected ones are left out unless fewer than
  * `panicThresholdPercent` of the UP ones would remain (panic: Envoy's rule, route to all UP ones).
+ * When every member qualifies (the common case), `members` itself is returned: no allocation.
  */
 export function eligibleBackends(
   pool: Pool,
@@ -18,18 +59,17 @@ export function eligibleBackends(
   now: number,
   panicThresholdPercent: number,
   exclude?: ReadonlySet<string>,
-): PickedBackend[] {
+  members: readonly PickedBackend[] = poolMembers(pool, states),
+): readonly PickedBackend[] {
+  if (allEligible(members, now, exclude)) return members;
   const up: PickedBackend[] = [];
   let upCount = 0;
   let healthy = 0;
-  for (const backend of pool.backends) {
-    if (backend.weight <= 0) continue;
-    const state = states.get(backend.id);
-    if (!state || state.admin !== 'ready' || state.health !== 'up') continue;
+  for (const member of members) {
+    if (!isUp(member.state)) continue;
     upCount++;
-    if (!state.isEjected(now)) healthy++;
-    if (exclude?.has(backend.id)) continue;
-    up.push({ id: backend.id, weight: backend.weight, active: state.active, backend, state });
+    if (!member.state.isEjected(now)) healthy++;
+    if (!exclude?.has(member.id)) up.push(member);
   }
   if (healthy === upCount || healthy * 100 < upCount * panicThresholdPercent) return up;
   return up.filter((p) => !p.state.isEjected(now));
@@ -43,7 +83,8 @@ export function pickBackend(
   now: number,
   panicThresholdPercent: number,
   exclude?: ReadonlySet<string>,
+  members?: readonly PickedBackend[],
 ): PickedBackend | undefined {
-  const candidates = eligibleBackends(pool, states, now, panicThresholdPercent, exclude);
+  const candidates = eligibleBackends(pool, states, now, panicThresholdPercent, exclude, members);
   return balancer.pick(candidates, { hashKey });
 }

@@ -11,7 +11,7 @@ import {
 } from './backend-state';
 import type { LbConfig } from './config';
 import { HealthChecker, type CheckTarget } from './health';
-import { pickBackend, type PickedBackend } from './pick';
+import { pickBackend, poolMembers, type PickedBackend } from './pick';
 import type { Algorithm, Backend, Pool, RouteTable } from './route-table';
 
 /** Per-frontend counters for the stats page and /metrics. */
@@ -38,9 +38,12 @@ export const EMPTY_ROUTE_TABLE: RouteTable = {
 };
 
 interface Upstream {
-  readonly origin: string;
+  readonly host: string;
+  readonly port: number;
   readonly dispatcher: UndiciPool;
 }
+
+const NO_MEMBERS: readonly BackendState[] = [];
 
 function originOf(backend: { host: string; port: number }): string {
   return backend.host.includes(':')
@@ -63,6 +66,8 @@ export class LbRuntime {
   panics = 0;
   private readonly balancers = new Map<string, { algorithm: Algorithm; balancer: Balancer }>();
   private readonly upstreams = new Map<string, Upstream>();
+  /** Pickable members per pool object, rebuilt lazily after each `apply` (hot path: no allocation). */
+  private members = new WeakMap<Pool, readonly PickedBackend[]>();
   private readonly drainTimers = new Map<string, NodeJS.Timeout>();
   private readonly health: HealthChecker;
   private closed = false;
@@ -94,6 +99,7 @@ export class LbRuntime {
       if (!this.frontendStats.has(frontend.id)) this.frontendStats.set(frontend.id, new FrontendStats());
     }
     this.table = table;
+    this.members = new WeakMap();
     this.health.sync([...targets.values()]);
     for (const pool of previous.pools.values()) {
       for (const backend of pool.backends) if (!targets.has(backend.id)) this.retire(backend.id);
@@ -112,6 +118,11 @@ export class LbRuntime {
   pick(pool: Pool, hashKey: string, exclude?: ReadonlySet<string>): PickedBackend | undefined {
     const entry = this.balancers.get(pool.id);
     if (!entry) return undefined;
+    let members = this.members.get(pool);
+    if (!members) {
+      members = poolMembers(pool, this.states);
+      this.members.set(pool, members);
+    }
     return pickBackend(
       pool,
       this.states,
@@ -120,15 +131,17 @@ export class LbRuntime {
       this.now(),
       this.config.passive.panicThresholdPercent,
       exclude,
+      members,
     );
   }
 
   /** The keep-alive connection pool for a backend, created on first use. */
   upstream(backend: Backend): UndiciPool {
-    const origin = originOf(backend);
     const existing = this.upstreams.get(backend.id);
-    if (existing?.origin === origin) return existing.dispatcher;
+    if (existing && existing.host === backend.host && existing.port === backend.port)
+      return existing.dispatcher;
     if (existing) void existing.dispatcher.close().catch(() => undefined);
+    const origin = originOf(backend);
     const { timeouts } = this.config;
     const dispatcher = new UndiciPool(origin, {
       connections: this.config.maxConnectionsPerBackend,
@@ -138,12 +151,16 @@ export class LbRuntime {
       headersTimeout: timeouts.serverMs,
       bodyTimeout: timeouts.serverMs,
     });
-    this.upstreams.set(backend.id, { origin, dispatcher });
+    this.upstreams.set(backend.id, { host: backend.host, port: backend.port, dispatcher });
     return dispatcher;
   }
 
   /** Passive health: count an outcome against the backend, in the pool it was picked from. */
   recordOutcome(pool: Pool, state: BackendState, error: boolean): void {
+    if (!error) {
+      recordOutcome(state, false, NO_MEMBERS, this.now(), this.config.passive);
+      return;
+    }
     const members: BackendState[] = [];
     for (const backend of pool.backends) {
       const member = this.states.get(backend.id);

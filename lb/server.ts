@@ -31,6 +31,10 @@ export interface LoadBalancerOptions extends LbConfigInput {
   readonly admin?: { host?: string; port?: number } | false;
   /** The port to bind per frontend (default: the frontend's own); tests map all to 0. */
   readonly portFor?: PortMapper;
+  /** Serve VIP objects on their addresses (default true). */
+  readonly serveVips?: boolean;
+  /** A frontend that failed to bind is tried again after this long, doubling to 10 s (default 250 ms). */
+  readonly bindRetryMs?: number;
 }
 
 export interface LoadBalancer {
@@ -52,20 +56,30 @@ function snapshotOf(objects: readonly StoredObject[]): RouteSnapshot {
   const services: StoredObject<'Service'>[] = [];
   const tasks: StoredObject<'Task'>[] = [];
   const nodes: StoredObject<'Node'>[] = [];
+  const vips: StoredObject<'VIP'>[] = [];
   for (const object of objects) {
     if (object.kind === 'Service') services.push(object as StoredObject<'Service'>);
     else if (object.kind === 'Task') tasks.push(object as StoredObject<'Task'>);
     else if (object.kind === 'Node') nodes.push(object as StoredObject<'Node'>);
+    else if (object.kind === 'VIP') vips.push(object as StoredObject<'VIP'>);
   }
-  return { services, tasks, nodes };
+  return { services, tasks, nodes, vips };
 }
 
-/** Compile → apply, one at a time; a burst of events becomes one compile of the latest state. */
+/**
+ * Compile → apply, one at a time; a burst of events becomes one compile of the latest state. A
+ * frontend that failed to bind (a VIP address the agent has not put on the host yet, a port still
+ * held) is tried again with backoff until it binds or leaves the table; each distinct failure is
+ * logged once.
+ */
 class Applier {
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs: number;
   private running: Promise<void> | undefined;
   private again = false;
   private lastError = '';
+  private loggedFailures = new Set<string>();
   closed = false;
 
   constructor(
@@ -74,15 +88,17 @@ class Applier {
     private readonly listeners: FrontendListeners,
     private readonly metrics: LbMetrics,
     private readonly logger: Logger,
-    private readonly debounceMs: number,
-  ) {}
+    private readonly o: { debounceMs: number; serveVips: boolean; bindRetryMs: number },
+  ) {
+    this.retryDelayMs = o.bindRetryMs;
+  }
 
   schedule(): void {
     if (this.closed || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.run();
-    }, this.debounceMs);
+    }, this.o.debounceMs);
   }
 
   async run(): Promise<void> {
@@ -108,6 +124,7 @@ class Applier {
         listenHost,
         ingressPort,
         healthDefaults,
+        serveVips: this.o.serveVips,
       });
     } catch (err) {
       this.metrics.compiles.inc({ result: 'failed' });
@@ -124,14 +141,34 @@ class Applier {
     // New listeners first, then the new table, then the old listeners go (reconcile's order).
     const failures = await this.listeners.reconcile(table);
     this.runtime.apply(table);
-    for (const failure of failures)
-      this.logger.error({ code: failure.code, frontend: failure.field }, failure.message);
+    this.handleBindFailures(failures);
     for (const warning of table.warnings) this.logger.warn({ revision: table.revision }, warning);
+  }
+
+  private handleBindFailures(failures: readonly LbError[]): void {
+    const now = new Set(failures.map((f) => f.message));
+    for (const failure of failures) {
+      if (!this.loggedFailures.has(failure.message))
+        this.logger.error({ code: failure.code, frontend: failure.field }, failure.message);
+    }
+    this.loggedFailures = now;
+    if (failures.length === 0) {
+      this.retryDelayMs = this.o.bindRetryMs;
+      return;
+    }
+    if (this.retryTimer || this.closed) return;
+    const delayMs = this.retryDelayMs;
+    this.retryDelayMs = Math.min(delayMs * 2, 10_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.run();
+    }, delayMs);
   }
 
   stop(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 }
 
@@ -151,7 +188,11 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<L
   const runtime = new LbRuntime(config, logger);
   const listeners = new FrontendListeners(runtime, options.portFor);
   const metrics = registerLbMetrics(registry, runtime);
-  const applier = new Applier(options.informer, runtime, listeners, metrics, logger, config.debounceMs);
+  const applier = new Applier(options.informer, runtime, listeners, metrics, logger, {
+    debounceMs: config.debounceMs,
+    serveVips: options.serveVips ?? true,
+    bindRetryMs: options.bindRetryMs ?? 250,
+  });
   let synced = false;
   let admin: http.Server | undefined;
   const unsubscribe = options.informer.subscribe(() => applier.schedule());

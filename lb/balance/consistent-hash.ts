@@ -44,11 +44,16 @@ function buildRing(candidates: readonly Candidate[], key: string): Ring {
 
 export class ConsistentHashBalancer implements Balancer {
   private ring: Ring | undefined;
+  /** The list the ring was last checked against: callers hand the same array while nothing changes. */
+  private checked: readonly Candidate[] | undefined;
 
   pick<T extends Candidate>(candidates: readonly T[], context: PickContext): T | undefined {
     if (candidates.length === 0) return undefined;
-    const key = candidates.map((c) => `${c.id}*${c.weight}`).join('\n');
-    if (this.ring?.key !== key) this.ring = buildRing(candidates, key);
+    if (!this.ring || candidates !== this.checked) {
+      const key = candidates.map((c) => `${c.id}*${c.weight}`).join('\n');
+      if (this.ring?.key !== key) this.ring = buildRing(candidates, key);
+      this.checked = candidates;
+    }
     const { points, owners } = this.ring;
     const target = hash32(context.hashKey);
     let lo = 0;

@@ -15,6 +15,7 @@ export interface PickContext {
 /**
  * One instance per pool, kept across route-table compiles so positions survive. `pick` never
  * returns something outside `candidates`; it returns undefined only when `candidates` is empty.
+ * A candidates array is never changed once passed: a balancer may cache by its identity.
  */
 export interface Balancer {
   pick<T extends Candidate>(candidates: readonly T[], context: PickContext): T | undefined;
