@@ -4,6 +4,7 @@ import { decodeMessage } from './testing/decode';
 import { RR_TYPE, type ResourceRecord } from './wire';
 import type { CompiledZone } from './zone';
 import type { StoredObject } from '../state';
+import { serviceSelectsTask } from '../state';
 
 const nodes = [node('node-s1', '198.18.1.1'), node('node-s2', '198.18.1.2')];
 const web = task('web-1', {
@@ -389,5 +390,77 @@ describe('incremental updates', () => {
       expect(viaSnapshot.zoneText()).toBe(full.zoneText());
       if (step % 10 === 9) expect(answerSets(zone)).toEqual(answerSets(full));
     }
+  });
+});
+
+describe('headless services found through selector indexes', () => {
+  // Label selectors are served from the task index by one matchLabels pair or the values of an In
+  // expression; a selector with neither is served by a scan. All must agree with a full compile.
+  const byLabel = service('by-label', {
+    headless: true,
+    selector: { matchLabels: { tier: 'db', zone: 'a' } },
+    ports: [{ name: 'pg', port: 5432, protocol: 'tcp' }],
+  });
+  const byIn = service('by-in', {
+    headless: true,
+    selector: { matchExpressions: [{ key: 'tier', operator: 'In', values: ['cache', 'db'] }] },
+  });
+  const byScan = service('by-scan', {
+    headless: true,
+    selector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['web'] }] },
+  });
+  const otherNamespace = service(
+    'by-label',
+    { headless: true, selector: { matchLabels: { tier: 'db' } } },
+    { namespace: 'prod' },
+  );
+  const services = [byLabel, byIn, byScan, otherNamespace];
+
+  it('random label changes end where a full compile of the final state ends', () => {
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor(seed / 65536) % n;
+    };
+    const live = new Map<string, StoredObject>();
+    let zone = compileZone(snapshot({ tasks: [], services }));
+    for (let step = 0; step < 80; step++) {
+      const name = `h${random(10)}`;
+      const existing = live.get(name) as StoredObject<'Task'> | undefined;
+      let event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: StoredObject };
+      if (existing !== undefined && random(4) === 0) {
+        live.delete(name);
+        event = { type: 'DELETED', object: existing };
+      } else {
+        const labels = {
+          tier: ['db', 'cache', 'web'][random(3)] as string,
+          zone: ['a', 'b'][random(2)] as string,
+        };
+        const spec = { app: `app-${random(3)}`, ips: [`198.18.30.${random(200)}`] };
+        const object =
+          existing === undefined
+            ? task(name, spec, { labels, namespace: random(5) === 0 ? 'prod' : 'default' })
+            : { ...modified(existing, spec), labels };
+        live.set(name, object);
+        event = { type: existing === undefined ? 'ADDED' : 'MODIFIED', object };
+      }
+      zone = updateZone(zone, [event], 200 + step);
+      const full = compileZone(snapshot({ tasks: [...live.values()], services, revision: 200 + step }));
+      expect(zone.zoneText()).toBe(full.zoneText());
+      // And both are right: each service's A records are the IPs of the tasks it selects, by brute force.
+      for (const svc of services) {
+        const base = `${svc.name}.${svc.namespace ?? 'default'}.svc.cluster.local`;
+        const want = [...live.values()]
+          .filter((t) => serviceSelectsTask(svc, t as StoredObject<'Task'>))
+          .flatMap((t) => (t as StoredObject<'Task'>).spec.ips);
+        const got = linesOf(zone, (r) => r.name === base && r.data.type === 'A').map((l) =>
+          l.split(' ').pop(),
+        );
+        expect(got.sort()).toEqual([...new Set(want)].sort());
+      }
+    }
+    expect(
+      linesOf(zone, (r) => r.name.endsWith('svc.cluster.local') && r.data.type === 'A').length,
+    ).toBeGreaterThan(0);
   });
 });

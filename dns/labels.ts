@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 
 /**
  * Mesos-DNS name sanitisation (records/labels/labels.go), the canonical instance hash
@@ -78,7 +78,7 @@ const ZBASE32 = 'ybndrfg8ejkmcpqxot1uwisza345h769';
 
 /** zbase32 (MSB-first 5-bit groups, no padding) of the SHA-1 of `text`, first 5 characters. */
 export function hash5(text: string): string {
-  const digest = createHash('sha1').update(text, 'utf8').digest();
+  const digest = crypto.hash('sha1', text, 'buffer');
   // 5 characters = 25 bits: the first 4 bytes are enough.
   const bits = digest.readUInt32BE(0);
   let out = '';
@@ -96,8 +96,14 @@ export function agentTail(agentId: string): string {
  * The canonical per-instance label `T-<hash5>-<agentTail>`. Unlike Mesos-DNS (which can emit
  * 72-character labels, an illegal DNS label), the task part is shortened so the whole label fits.
  */
-export function canonicalLabel(taskLabel: string, taskId: string, agentId: string, spec: LabelSpec): string {
-  const suffix = `-${hash5(taskId)}-${sanitizeLabel(agentTail(agentId), 'rfc1123') || 'x'}`;
+export function canonicalLabel(
+  taskLabel: string,
+  taskId: string,
+  agentId: string,
+  spec: LabelSpec,
+  hash: string = hash5(taskId),
+): string {
+  const suffix = `-${hash}-${sanitizeLabel(agentTail(agentId), 'rfc1123') || 'x'}`;
   const room = SPEC_LIMITS[spec].max - suffix.length;
   const head = trimCut(taskLabel, Math.max(room, 1), '', '-');
   return head + suffix;

@@ -1,8 +1,7 @@
 import type { StoredObject } from '../state';
 import { DEFAULT_NAMESPACE } from '../state';
-import { appHostname, canonicalLabel, sanitizeDomain, sanitizeLabel, type LabelSpec } from './labels';
-import { addressBytes, type RecordData, type ResourceRecord } from './wire';
-import { parseIp } from '../lib';
+import { appHostname, canonicalLabel, hash5, sanitizeDomain, sanitizeLabel, type LabelSpec } from './labels';
+import { addressBytes, ipv4Value, isIpAddress, type RecordData, type ResourceRecord } from './wire';
 
 /**
  * Record generation: pure functions from one state object (plus what it depends on) to the
@@ -45,6 +44,8 @@ export interface RecordContext {
   /** Addresses published for `ns1.<zone>` (the NS target); none by default. */
   readonly nameserverAddresses: readonly string[];
   readonly serial: number;
+  /** Per-compile memo of app-level names (one string per name, shared by the app's tasks). */
+  readonly memo?: Map<string, readonly AppNames[]>;
 }
 
 export const VIP_FRAMEWORK_LABEL = 'switchyard.io/framework';
@@ -56,25 +57,22 @@ export interface Generated {
 
 const NOTHING: Generated = { records: [], problems: [] };
 
-function isValidIp(text: string): boolean {
-  try {
-    parseIp(text);
-    return true;
-  } catch {
-    return false;
-  }
+function addressData(address: string): RecordData {
+  return { type: address.includes(':') ? 'AAAA' : 'A', address };
 }
 
-function addressRecord(name: string, ttl: number, address: string): ResourceRecord {
-  return { name, ttl, data: { type: address.includes(':') ? 'AAAA' : 'A', address } };
+function addressRecord(ctx: RecordContext, name: string, address: string | RecordData): ResourceRecord {
+  return rr(ctx, name, typeof address === 'string' ? addressData(address) : address);
 }
 
-function rr(name: string, ttl: number, data: RecordData): ResourceRecord {
-  return { name, ttl, data };
+function rr(ctx: RecordContext, name: string, data: RecordData): ResourceRecord {
+  return { name, ttl: ctx.ttl, data };
 }
 
 /** `198.18.0.5` → `5.0.18.198.in-addr.arpa`; IPv6 → nibbles under `ip6.arpa`. */
 export function reverseName(address: string): string {
+  const v4 = ipv4Value(address);
+  if (v4 >= 0) return `${v4 & 255}.${(v4 >>> 8) & 255}.${(v4 >>> 16) & 255}.${v4 >>> 24}.in-addr.arpa`;
   const bytes = addressBytes(address);
   if (bytes.length === 4) return `${[...bytes].reverse().join('.')}.in-addr.arpa`;
   const nibbles: string[] = [];
@@ -91,32 +89,75 @@ export function isTaskPublished(task: StoredObject<'Task'>, publish: PublishPoli
 
 /** The task's reachable addresses: its own IPs per container, else its node's address. */
 export function taskAddresses(task: StoredObject<'Task'>, node: StoredObject<'Node'> | undefined): string[] {
-  if (task.spec.networkMode === 'ip-per-container') return task.spec.ips.filter(isValidIp);
-  return node !== undefined && isValidIp(node.spec.address) ? [node.spec.address] : [];
+  if (task.spec.networkMode === 'ip-per-container') return task.spec.ips.filter(isIpAddress);
+  return node !== undefined && isIpAddress(node.spec.address) ? [node.spec.address] : [];
 }
 
-interface TaskNames {
+/** Names that depend only on the app and framework: shared by every task of the app. */
+interface AppNames {
   readonly label: string;
-  readonly canonical: string;
   readonly base: string;
   readonly slave: string;
+  readonly labelBase: string;
+  readonly labelSlave: string;
+  /** SRV owner names by `<proto>`, `<portName>.<proto>`, `slave.<proto>`: built on first use. */
+  readonly srv: Map<string, string>;
 }
 
-function taskNameSets(task: StoredObject<'Task'>, ctx: RecordContext): TaskNames[] {
+function appNames(task: StoredObject<'Task'>, ctx: RecordContext): readonly AppNames[] {
+  const key = `${task.spec.app}\0${task.spec.framework}`;
+  const known = ctx.memo?.get(key);
+  if (known !== undefined) return known;
   const framework = sanitizeDomain(task.spec.framework, ctx.labelSpec);
   const hostname = appHostname(task.spec.app);
   const label = sanitizeLabel(hostname, ctx.labelSpec);
-  if (framework === '' || label === '') return [];
-  const labels = [label];
-  const legacy = sanitizeDomain(hostname, ctx.labelSpec);
-  if (ctx.legacyNames && legacy.includes('.') && legacy !== label) labels.push(legacy);
+  let out: AppNames[] = [];
+  if (framework !== '' && label !== '') {
+    const labels = [label];
+    const legacy = sanitizeDomain(hostname, ctx.labelSpec);
+    if (ctx.legacyNames && legacy.includes('.') && legacy !== label) labels.push(legacy);
+    const base = `${framework}.${ctx.domains.mesos}`;
+    const slave = `${framework}.slave.${ctx.domains.mesos}`;
+    out = labels.map((l) => ({
+      label: l,
+      base,
+      slave,
+      labelBase: `${l}.${base}`,
+      labelSlave: `${l}.${slave}`,
+      srv: new Map(),
+    }));
+  }
+  ctx.memo?.set(key, out);
+  return out;
+}
+
+/** `_<label>._<proto>.<base>` (or `.<slave>`), `_<port>._<label>._<proto>.<base>`: one string per app. */
+function srvName(names: AppNames, proto: string, portName: string | undefined, slave: boolean): string {
+  const key = `${slave ? '#' : ''}${portName ?? ''}/${proto}`;
+  let name = names.srv.get(key);
+  if (name === undefined) {
+    const tail = `_${names.label}._${proto}.${slave ? names.slave : names.base}`;
+    name = portName === undefined ? tail : `_${portName}.${tail}`;
+    names.srv.set(key, name);
+  }
+  return name;
+}
+
+interface TaskNames {
+  readonly app: AppNames;
+  readonly canonicalBase: string;
+  readonly canonicalSlave: string;
+}
+
+function taskNameSets(task: StoredObject<'Task'>, ctx: RecordContext): TaskNames[] {
+  const apps = appNames(task, ctx);
+  if (apps.length === 0) return [];
   const taskId = task.spec.id ?? task.name;
-  return labels.map((l) => ({
-    label: l,
-    canonical: canonicalLabel(l, taskId, task.spec.node, ctx.labelSpec),
-    base: `${framework}.${ctx.domains.mesos}`,
-    slave: `${framework}.slave.${ctx.domains.mesos}`,
-  }));
+  const hash = hash5(taskId);
+  return apps.map((app) => {
+    const canonical = canonicalLabel(app.label, taskId, task.spec.node, ctx.labelSpec, hash);
+    return { app, canonicalBase: `${canonical}.${app.base}`, canonicalSlave: `${canonical}.${app.slave}` };
+  });
 }
 
 function taskSrvRecords(
@@ -127,7 +168,7 @@ function taskSrvRecords(
   ctx: RecordContext,
 ): ResourceRecord[] {
   const out: ResourceRecord[] = [];
-  const { label, canonical, base, slave } = names;
+  const { app, canonicalBase, canonicalSlave } = names;
   for (const port of task.spec.ports) {
     const hostPort = port.hostPort ?? (task.spec.networkMode === 'host' ? port.containerPort : undefined);
     const srv = (target: string, number: number): RecordData => ({
@@ -137,17 +178,16 @@ function taskSrvRecords(
       port: number,
       target,
     });
-    if (hostPort !== undefined && nodeAddress !== undefined) {
-      out.push(rr(`_${label}._${port.protocol}.${slave}`, ctx.ttl, srv(`${canonical}.${slave}`, hostPort)));
-    }
     // Non-slave SRV: the host port via the agent if mapped, else the container port on the task IP.
     let data: RecordData | undefined;
-    if (hostPort !== undefined && nodeAddress !== undefined) data = srv(`${canonical}.${slave}`, hostPort);
-    else if (ips.length > 0) data = srv(`${canonical}.${base}`, port.containerPort);
+    if (hostPort !== undefined && nodeAddress !== undefined) {
+      data = srv(canonicalSlave, hostPort);
+      out.push(rr(ctx, srvName(app, port.protocol, undefined, true), data));
+    } else if (ips.length > 0) data = srv(canonicalBase, port.containerPort);
     if (data === undefined) continue;
-    out.push(rr(`_${label}._${port.protocol}.${base}`, ctx.ttl, data));
+    out.push(rr(ctx, srvName(app, port.protocol, undefined, false), data));
     const portName = port.name === undefined ? '' : sanitizeLabel(port.name, ctx.labelSpec);
-    if (portName !== '') out.push(rr(`_${portName}._${label}._${port.protocol}.${base}`, ctx.ttl, data));
+    if (portName !== '') out.push(rr(ctx, srvName(app, port.protocol, portName, false), data));
   }
   return out;
 }
@@ -161,34 +201,36 @@ export function taskRecords(
   if (!isTaskPublished(task, ctx.publish)) return NOTHING;
   if (node === undefined)
     return { records: [], problems: [`task ${task.name}: node ${task.spec.node} is unknown`] };
-  const nodeAddress = isValidIp(node.spec.address) ? node.spec.address : undefined;
+  const nodeAddress = isIpAddress(node.spec.address) ? node.spec.address : undefined;
   const ips = taskAddresses(task, node);
+  // One data object per address, shared by every name that publishes it.
+  const ipData = ips.map(addressData);
+  const nodeData = nodeAddress === undefined ? undefined : addressData(nodeAddress);
   const out: ResourceRecord[] = [];
   const nameSets = taskNameSets(task, ctx);
   for (const names of nameSets) {
-    for (const ip of ips) {
-      out.push(addressRecord(`${names.label}.${names.base}`, ctx.ttl, ip));
-      out.push(addressRecord(`${names.canonical}.${names.base}`, ctx.ttl, ip));
+    for (const data of ipData) {
+      out.push(addressRecord(ctx, names.app.labelBase, data));
+      out.push(addressRecord(ctx, names.canonicalBase, data));
     }
-    if (nodeAddress !== undefined) {
-      out.push(addressRecord(`${names.label}.${names.slave}`, ctx.ttl, nodeAddress));
-      out.push(addressRecord(`${names.canonical}.${names.slave}`, ctx.ttl, nodeAddress));
+    if (nodeData !== undefined) {
+      out.push(addressRecord(ctx, names.app.labelSlave, nodeData));
+      out.push(addressRecord(ctx, names.canonicalSlave, nodeData));
     }
     out.push(...taskSrvRecords(task, names, ips, nodeAddress, ctx));
   }
   const first = nameSets[0];
   if (first !== undefined && task.spec.networkMode === 'ip-per-container') {
-    for (const ip of ips)
-      out.push(rr(reverseName(ip), ctx.ttl, { type: 'PTR', target: `${first.canonical}.${first.base}` }));
+    for (const ip of ips) out.push(rr(ctx, reverseName(ip), { type: 'PTR', target: first.canonicalBase }));
   }
   return { records: out, problems: [] };
 }
 
 /** `slave.<domain>`: every node's address. */
 export function nodeRecords(node: StoredObject<'Node'>, ctx: RecordContext): Generated {
-  if (!isValidIp(node.spec.address))
+  if (!isIpAddress(node.spec.address))
     return { records: [], problems: [`node ${node.name}: address is not an IP`] };
-  return { records: [addressRecord(`slave.${ctx.domains.mesos}`, ctx.ttl, node.spec.address)], problems: [] };
+  return { records: [addressRecord(ctx, `slave.${ctx.domains.mesos}`, node.spec.address)], problems: [] };
 }
 
 function dashedAddress(address: string): string {
@@ -219,8 +261,8 @@ function headlessRecords(
   const out: ResourceRecord[] = [];
   const ready = endpoints.flatMap((e) => taskAddresses(e.task, e.node).map((ip) => ({ endpoint: e, ip })));
   for (const { ip } of ready) {
-    out.push(addressRecord(base, ctx.ttl, ip));
-    out.push(addressRecord(`${dashedAddress(ip)}.${base}`, ctx.ttl, ip));
+    out.push(addressRecord(ctx, base, ip));
+    out.push(addressRecord(ctx, `${dashedAddress(ip)}.${base}`, ip));
   }
   for (const port of service.spec.ports) {
     const portName = port.name === undefined ? '' : sanitizeLabel(port.name);
@@ -238,7 +280,7 @@ function headlessRecords(
         port: number,
         target: `${dashedAddress(ip)}.${base}`,
       };
-      out.push(rr(`_${portName}._${port.protocol}.${base}`, ctx.ttl, data));
+      out.push(rr(ctx, `_${portName}._${port.protocol}.${base}`, data));
     }
   }
   return out;
@@ -251,14 +293,14 @@ function vipServiceRecords(
   ctx: RecordContext,
 ): ResourceRecord[] {
   const out: ResourceRecord[] = [
-    addressRecord(base, ctx.ttl, address),
-    rr(reverseName(address), ctx.ttl, { type: 'PTR', target: base }),
+    addressRecord(ctx, base, address),
+    rr(ctx, reverseName(address), { type: 'PTR', target: base }),
   ];
   for (const port of service.spec.ports) {
     const portName = port.name === undefined ? '' : sanitizeLabel(port.name);
     if (portName === '') continue;
     out.push(
-      rr(`_${portName}._${port.protocol}.${base}`, ctx.ttl, {
+      rr(ctx, `_${portName}._${port.protocol}.${base}`, {
         type: 'SRV',
         priority: 0,
         weight: 100,
@@ -275,7 +317,7 @@ function vipServiceRecords(
       'rfc1123',
     );
     if (label !== '' && framework !== '')
-      out.push(addressRecord(`${label}.${framework}.${ctx.domains.vip}`, ctx.ttl, address));
+      out.push(addressRecord(ctx, `${label}.${framework}.${ctx.domains.vip}`, address));
   }
   return out;
 }
@@ -294,7 +336,7 @@ export function serviceRecords(
   if (service.spec.headless === true)
     return { records: headlessRecords(service, base, endpoints, ctx), problems: [] };
   const address = service.spec.vip?.address;
-  if (address === undefined || !isValidIp(address)) {
+  if (address === undefined || !isIpAddress(address)) {
     return {
       records: [],
       problems: [
@@ -311,17 +353,14 @@ export function masterRecords(ctx: RecordContext): Generated {
   if (masters === undefined) return NOTHING;
   const d = ctx.domains.mesos;
   const out: ResourceRecord[] = [];
-  const list = masters.addresses.filter(isValidIp);
-  if (masters.leader !== undefined && isValidIp(masters.leader) && !list.includes(masters.leader))
+  const list = masters.addresses.filter(isIpAddress);
+  if (masters.leader !== undefined && isIpAddress(masters.leader) && !list.includes(masters.leader))
     list.push(masters.leader);
   list.forEach((address, i) => {
-    out.push(
-      addressRecord(`master.${d}`, ctx.ttl, address),
-      addressRecord(`master${i}.${d}`, ctx.ttl, address),
-    );
+    out.push(addressRecord(ctx, `master.${d}`, address), addressRecord(ctx, `master${i}.${d}`, address));
   });
-  if (masters.leader !== undefined && isValidIp(masters.leader)) {
-    out.push(addressRecord(`leader.${d}`, ctx.ttl, masters.leader));
+  if (masters.leader !== undefined && isIpAddress(masters.leader)) {
+    out.push(addressRecord(ctx, `leader.${d}`, masters.leader));
     for (const proto of ['tcp', 'udp']) {
       const data: RecordData = {
         type: 'SRV',
@@ -330,7 +369,7 @@ export function masterRecords(ctx: RecordContext): Generated {
         port: masters.port ?? 5050,
         target: `leader.${d}`,
       };
-      out.push(rr(`_leader._${proto}.${d}`, ctx.ttl, data));
+      out.push(rr(ctx, `_leader._${proto}.${d}`, data));
     }
   }
   return { records: out, problems: [] };
@@ -338,7 +377,7 @@ export function masterRecords(ctx: RecordContext): Generated {
 
 /** The SOA record of one zone apex (also used, as a tail, for negative answers). */
 export function soaRecord(apex: string, ctx: RecordContext): ResourceRecord {
-  return rr(apex, ctx.ttl, {
+  return rr(ctx, apex, {
     type: 'SOA',
     mname: `ns1.${apex}`,
     rname: `hostmaster.${apex}`,
@@ -354,9 +393,9 @@ export function soaRecord(apex: string, ctx: RecordContext): ResourceRecord {
 export function apexRecords(ctx: RecordContext): Generated {
   const out: ResourceRecord[] = [];
   for (const apex of [ctx.domains.mesos, ctx.domains.cluster, ctx.domains.vip]) {
-    out.push(soaRecord(apex, ctx), rr(apex, ctx.ttl, { type: 'NS', target: `ns1.${apex}` }));
-    for (const address of ctx.nameserverAddresses) out.push(addressRecord(`ns1.${apex}`, ctx.ttl, address));
+    out.push(soaRecord(apex, ctx), rr(ctx, apex, { type: 'NS', target: `ns1.${apex}` }));
+    for (const address of ctx.nameserverAddresses) out.push(addressRecord(ctx, `ns1.${apex}`, address));
   }
-  out.push(rr(`dns-version.${ctx.domains.cluster}`, ctx.ttl, { type: 'TXT', text: '1.1.0' }));
+  out.push(rr(ctx, `dns-version.${ctx.domains.cluster}`, { type: 'TXT', text: '1.1.0' }));
   return { records: out, problems: [] };
 }

@@ -88,16 +88,17 @@ interface Cut {
  * RFC 2181 §9); else the longest prefix of the rotated answers, with TC set by the caller.
  */
 function planCut(compiled: CompiledAnswer, budget: number, optLength: number, rotation: number): Cut {
-  const { wire, questionEnd, answerEnds } = compiled;
-  const count = answerEnds.length;
-  if (wire.length + optLength <= budget) return { kept: count, keepRest: true, length: wire.length };
-  const answersEnd = count === 0 ? questionEnd : (answerEnds[count - 1] as number);
+  const questionEnd = compiled.questionEnd;
+  const count = compiled.count;
+  const whole = compiled.length;
+  if (whole + optLength <= budget) return { kept: count, keepRest: true, length: whole };
+  const answersEnd = count === 0 ? questionEnd : compiled.answerEnd(count - 1);
   if (answersEnd + optLength <= budget) return { kept: count, keepRest: false, length: answersEnd };
   let length = questionEnd;
   let kept = 0;
   for (let j = 0; j < count; j++) {
     const i = (rotation + j) % count;
-    const size = (answerEnds[i] as number) - (i === 0 ? questionEnd : (answerEnds[i - 1] as number));
+    const size = compiled.answerEnd(i) - (i === 0 ? questionEnd : compiled.answerEnd(i - 1));
     if (length + size + optLength > budget) break;
     length += size;
     kept++;
@@ -113,23 +114,33 @@ export function materialize(
   budget: number,
   options: RespondOptions,
 ): Buffer {
-  const { wire, questionEnd, answerEnds } = compiled;
-  const count = answerEnds.length;
+  const questionEnd = compiled.questionEnd;
+  const count = compiled.count;
   const optLength = query.edns === undefined ? 0 : OPT_LENGTH;
   const rotation = count > 1 ? options.random(count) : 0;
   const { kept, keepRest, length } = planCut(compiled, budget, optLength, rotation);
   const out = Buffer.allocUnsafe(length + optLength);
-  wire.copy(out, 0, 0, questionEnd);
+  compiled.copyTo(out, 0, 0, questionEnd);
   let at = questionEnd;
-  for (let j = 0; j < kept; j++) {
-    const i = (rotation + j) % count;
-    at += wire.copy(out, at, i === 0 ? questionEnd : (answerEnds[i - 1] as number), answerEnds[i] as number);
+  if (rotation === 0 && kept === count) {
+    // The common case: every answer, in compiled order, is one contiguous range.
+    if (count > 0) at += compiled.copyTo(out, at, questionEnd, compiled.answerEnd(count - 1));
+  } else {
+    for (let j = 0; j < kept; j++) {
+      const i = (rotation + j) % count;
+      at += compiled.copyTo(
+        out,
+        at,
+        i === 0 ? questionEnd : compiled.answerEnd(i - 1),
+        compiled.answerEnd(i),
+      );
+    }
   }
-  if (keepRest) at += wire.copy(out, at, count === 0 ? questionEnd : (answerEnds[count - 1] as number));
+  if (keepRest) at += compiled.copyTo(out, at, count === 0 ? questionEnd : compiled.answerEnd(count - 1));
   out.writeUInt16BE(query.id, 0);
   // Compiled flags (QR, AA, RA, rcode) with the client's RD, and TC when answers were cut.
   const flags =
-    (wire.readUInt16BE(2) & ~(FLAG.RD | FLAG.TC)) | (query.flags & FLAG.RD) | (kept < count ? FLAG.TC : 0);
+    (compiled.u16(2) & ~(FLAG.RD | FLAG.TC)) | (query.flags & FLAG.RD) | (kept < count ? FLAG.TC : 0);
   out.writeUInt16BE(flags, 2);
   out.writeUInt16BE(kept, 6);
   if (!keepRest) out.writeUInt32BE(0, 8);

@@ -81,6 +81,45 @@ export class WireWriter {
   private buf = Buffer.allocUnsafe(512);
   length = 0;
   private readonly dictionary = new Map<string, number>();
+  /** The question written by `question()`; its suffixes join the dictionary only when needed. */
+  private questionName: string | undefined;
+  private questionAt = 0;
+  private questionPending = false;
+
+  /** Start a new message, keeping the buffer (compile is synchronous, so one writer can be reused). */
+  reset(): this {
+    this.length = 0;
+    // Map.clear() allocates a fresh table even when empty: most messages never use the dictionary.
+    if (this.dictionary.size > 0) this.dictionary.clear();
+    this.questionName = undefined;
+    this.questionPending = false;
+    return this;
+  }
+
+  /**
+   * Write the question name, uncompressed and remembered. Names equal to it (every answer's owner)
+   * become a pointer without touching the dictionary; its suffixes are added on first need. The
+   * bytes are the same as `name(question, false, true)` followed by the same later calls.
+   */
+  question(name: string): void {
+    this.questionName = name;
+    this.questionAt = this.length;
+    this.questionPending = this.length < 0x3fff;
+    this.name(name, false, false);
+  }
+
+  private rememberQuestion(): void {
+    this.questionPending = false;
+    const name = this.questionName as string;
+    // Each label's length byte stands where the dot before it was: a suffix at character c is at questionAt + c.
+    for (let start = 0; start < name.length;) {
+      const suffix = start === 0 ? name : name.slice(start);
+      if (this.questionAt + start < 0x3fff && !this.dictionary.has(suffix))
+        this.dictionary.set(suffix, this.questionAt + start);
+      const dot = name.indexOf('.', start);
+      start = dot < 0 ? name.length : dot + 1;
+    }
+  }
 
   private ensure(extra: number): void {
     if (this.length + extra <= this.buf.length) return;
@@ -91,13 +130,14 @@ export class WireWriter {
 
   u8(value: number): void {
     this.ensure(1);
-    this.buf.writeUInt8(value, this.length);
+    this.buf[this.length] = value & 0xff;
     this.length += 1;
   }
 
   u16(value: number): void {
     this.ensure(2);
-    this.buf.writeUInt16BE(value, this.length);
+    this.buf[this.length] = (value >>> 8) & 0xff;
+    this.buf[this.length + 1] = value & 0xff;
     this.length += 2;
   }
 
@@ -119,9 +159,11 @@ export class WireWriter {
 
   /** `compress`: may end in a pointer; `remember`: later names may point here. */
   name(name: string, compress: boolean, remember: boolean): void {
-    const labels = name.length === 0 ? [] : name.split('.');
-    for (let i = 0; i < labels.length; i++) {
-      const suffix = i === 0 ? name : labels.slice(i).join('.');
+    if (this.questionPending || this.questionName !== undefined) {
+      if (this.questionShortcut(name, compress, remember)) return;
+    }
+    for (let start = 0; start < name.length;) {
+      const suffix = start === 0 ? name : name.slice(start);
       const known = compress ? this.dictionary.get(suffix) : undefined;
       if (known !== undefined) {
         this.u16(0xc000 | known);
@@ -129,16 +171,59 @@ export class WireWriter {
       }
       if (remember && this.length < 0x3fff && !this.dictionary.has(suffix))
         this.dictionary.set(suffix, this.length);
-      const label = Buffer.from(labels[i] as string, 'latin1');
-      this.u8(label.length);
-      this.bytes(label);
+      start = this.label(name, start);
     }
     this.u8(0);
+  }
+
+  /** Names the question decides: itself (a pointer), or one no suffix of the question can match. */
+  private questionShortcut(name: string, compress: boolean, remember: boolean): boolean {
+    if (compress && name === this.questionName && name.length > 0 && this.questionAt < 0x3fff) {
+      this.u16(0xc000 | this.questionAt);
+      return true;
+    }
+    if (this.questionPending && compress && !remember && !sameLastLabel(name, this.questionName as string)) {
+      // Only the question is in the dictionary, and no suffix of `name` can match it: write it whole.
+      this.name(name, false, false);
+      return true;
+    }
+    if (this.questionPending && (compress || remember)) this.rememberQuestion();
+    return false;
+  }
+
+  /** Write the label of `name` starting at `start`; returns where the next one starts. */
+  private label(name: string, start: number): number {
+    const dot = name.indexOf('.', start);
+    const end = dot < 0 ? name.length : dot;
+    this.ensure(end - start + 1);
+    const buf = this.buf;
+    let at = this.length;
+    buf[at++] = end - start;
+    for (let i = start; i < end; i++) buf[at++] = name.charCodeAt(i) & 0xff;
+    this.length = at;
+    return end + 1;
   }
 
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.length));
   }
+
+  /** Copy the bytes written so far into `target` at `at` (a loop: no view object per call). */
+  copyTo(target: Buffer, at: number): void {
+    const buf = this.buf;
+    for (let i = 0; i < this.length; i++) target[at + i] = buf[i] as number;
+  }
+
+  /** The bytes written so far, without copying: valid until the next write or reset. */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+}
+
+function sameLastLabel(a: string, b: string): boolean {
+  const ta = a.lastIndexOf('.');
+  const tb = b.lastIndexOf('.');
+  return a.length - ta === b.length - tb && a.endsWith(b.slice(tb + 1));
 }
 
 /** Append one record. Returns nothing; the caller reads `writer.length` for record boundaries. */
@@ -156,7 +241,12 @@ export function writeRecord(writer: WireWriter, rr: ResourceRecord, inAnswerSect
 
 function writeRdata(writer: WireWriter, data: RecordData, remember: boolean): void {
   switch (data.type) {
-    case 'A':
+    case 'A': {
+      const v4 = ipv4Value(data.address);
+      if (v4 >= 0) writer.u32(v4);
+      else writer.bytes(addressBytes(data.address));
+      return;
+    }
     case 'AAAA':
       writer.bytes(addressBytes(data.address));
       return;
@@ -188,7 +278,52 @@ function writeRdata(writer: WireWriter, data: RecordData, remember: boolean): vo
   }
 }
 
+/**
+ * A strict dotted-decimal IPv4 address (four parts 0–255, no leading zeros, nothing else; the
+ * forms lib's `parseIp` accepts) as an unsigned 32-bit integer, or -1. The fast path of compile.
+ */
+export function ipv4Value(text: string): number {
+  let value = 0;
+  let part = -1;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || parts === 4) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = -1;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (part === 0 || digits === 3) return -1;
+      part = (part < 0 ? 0 : part * 10) + (c - 48);
+      digits++;
+      if (part > 255) return -1;
+    } else return -1;
+  }
+  return parts === 4 ? value : -1;
+}
+
+/** True for an address lib's `parseIp` accepts (IPv4 dotted decimal or IPv6). */
+export function isIpAddress(text: string): boolean {
+  if (ipv4Value(text) >= 0) return true;
+  if (!text.includes(':')) return false;
+  try {
+    parseIp(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function addressBytes(address: string): Buffer {
+  const v4 = ipv4Value(address);
+  if (v4 >= 0) {
+    const out = Buffer.alloc(4);
+    out.writeUInt32BE(v4);
+    return out;
+  }
   const { family, value } = parseIp(address);
   const size = family === 4 ? 4 : 16;
   const out = Buffer.alloc(size);

@@ -1,15 +1,10 @@
 import type { StoredObject } from '../state';
 import { ANY_ORDER, type CompiledAnswer, type NameAnswers } from './answers';
-import type { LayeredMap } from './layered-map';
+import type { KeyIndex, KeySet, PersistentMap } from './persistent-map';
+import { members } from './staging';
 import type { ResolvedZoneOptions } from './options';
 import type { ZoneDomains } from './records';
 import { RR_TYPE, recordText, type ResourceRecord } from './wire';
-
-/** A record with the key of the state object (or synthetic owner) that published it. */
-export interface OwnedRecord {
-  readonly owner: string;
-  readonly record: ResourceRecord;
-}
 
 /** Everything a compile carries forward so the next one can be incremental. Never mutated. */
 export interface ZoneState {
@@ -18,15 +13,22 @@ export interface ZoneState {
   readonly networks: ReadonlyMap<string, StoredObject<'Network'>>;
   readonly network: StoredObject<'Network'> | undefined;
   readonly domains: ZoneDomains;
-  readonly objects: LayeredMap<string, StoredObject>;
-  readonly tasksByNode: LayeredMap<string, readonly string[]>;
-  readonly headless: ReadonlyMap<string, StoredObject<'Service'>>;
-  readonly owned: LayeredMap<string, readonly ResourceRecord[]>;
-  readonly problems: LayeredMap<string, readonly string[]>;
-  readonly byName: LayeredMap<string, readonly OwnedRecord[]>;
-  readonly srvRefs: LayeredMap<string, readonly string[]>;
-  readonly answers: LayeredMap<string, NameAnswers>;
-  readonly ents: LayeredMap<string, number>;
+  /** Tasks, Services and Nodes by object key. */
+  readonly objects: PersistentMap<StoredObject>;
+  /** Node name → keys of the tasks on it. */
+  readonly tasksByNode: KeyIndex;
+  /** Selector key (namespace + app, namespace + label pair) → task keys: see `owners.ts`. */
+  readonly tasksBySelector: KeyIndex;
+  /** Selector key → keys of the headless services filed under it. */
+  readonly headlessBySelector: KeyIndex;
+  readonly owned: PersistentMap<readonly ResourceRecord[]>;
+  readonly problems: PersistentMap<readonly string[]>;
+  /** Owner name → the keys of the owners (state objects or synthetic owners) with records there. */
+  readonly byName: KeyIndex;
+  /** SRV target → the SRV names pointing at it (their additional sections follow its addresses). */
+  readonly srvRefs: KeyIndex;
+  readonly answers: PersistentMap<NameAnswers>;
+  readonly ents: PersistentMap<number>;
   readonly negativeTails: ReadonlyMap<string, Buffer>;
   readonly recordCount: number;
   readonly revision: number;
@@ -42,9 +44,23 @@ export function sortedApexes(domains: ZoneDomains): string[] {
   return [...new Set([domains.mesos, domains.cluster, domains.vip])].sort((a, b) => b.length - a.length);
 }
 
+/** The records at `name`: each owner's records with that name, in owner order. */
+export function recordsAt(
+  owned: PersistentMap<readonly ResourceRecord[]>,
+  owners: KeySet | undefined,
+  name: string,
+): ResourceRecord[] {
+  const out: ResourceRecord[] = [];
+  for (const owner of members(owners))
+    for (const record of owned.get(owner) ?? []) if (record.name === name) out.push(record);
+  return out;
+}
+
 export function apexOf(name: string, apexes: readonly string[]): string | undefined {
   for (const apex of apexes) {
-    if (name === apex || name.endsWith(`.${apex}`)) return apex;
+    if (name === apex) return apex;
+    const dot = name.length - apex.length - 1;
+    if (dot > 0 && name.charCodeAt(dot) === 46 /* '.' */ && name.endsWith(apex)) return apex;
   }
   return undefined;
 }
@@ -111,7 +127,7 @@ export class CompiledZone {
   records(name: string): ResourceRecord[] {
     const seen = new Set<string>();
     const out: ResourceRecord[] = [];
-    for (const { record } of this.state.byName.get(name) ?? []) {
+    for (const record of recordsAt(this.state.owned, this.state.byName.get(name), name)) {
       const text = recordText(record);
       if (!seen.has(text)) {
         seen.add(text);
