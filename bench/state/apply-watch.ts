@@ -5,6 +5,7 @@
  *   2. watch fan-out over the wire: W watchers × U updates, events/s and delivery latency (from
  *      the writer's send to the watcher's receipt, one clock);
  *   3. watch fan-out in process (what the all-in-one node's DNS and proxy use): W × U at full size;
+ * Switchyard's state server runs in its own process, as etcd does; the clients share this one.
  *   4. start-up with 100,000 tasks on disk.
  * Prints one JSON object as its last line. Flags: --applies --concurrency --watchers --updates
  * --wire-updates --startup-tasks.
@@ -12,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { Etcd3 } from 'etcd3';
 import {
   createGrpcStateClient,
@@ -107,36 +108,45 @@ function watchNames(api: StateApi, from: number, onEvent: (name: string) => void
   return () => ac.abort();
 }
 
+/** The Switchyard state server in its own process (as etcd is), reached over gRPC. */
+async function startServerProcess(dir: string): Promise<{ address: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(__dirname, 'server.js'), dir, 'bench'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`state server exited with ${code}`)));
+  });
+  return { address, stop: () => stopPeer(child) };
+}
+
 async function benchSwitchyard(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'sy-bench-state-'));
   try {
-    const store = await openEmbeddedStore({ dir: join(dir, 'store') });
-    const server = await startStateServer({ api: store, token: 'bench', grpc: { address: '127.0.0.1:0' } });
-    const client = createGrpcStateClient({ address: server.grpcAddress as string, token: 'bench' });
+    const server = await startServerProcess(join(dir, 'store'));
+    const client = createGrpcStateClient({ address: server.address, token: 'bench' });
+    const revision = async (): Promise<number> => (await client.list({ kind: 'Network' })).revision;
     // A first pass creates (and warms up); the timed pass updates: the same shape etcd gets below.
     await runConcurrent(cfg.applies, cfg.concurrency, (i) => client.apply(task(i)));
     const t0 = performance.now();
     const lat = await runConcurrent(cfg.applies, cfg.concurrency, (i) => client.apply(task(i, 1)));
     const appliesPerSecond = cfg.applies / ((performance.now() - t0) / 1000);
     const applyLatency = summarize(lat);
-    let gen = 2;
+    const from = await revision();
     const wire = await fanOut(
-      async (onEvent) => watchNames(client, store.revision, onEvent),
-      (i) => client.apply(task(i, gen)),
+      async (onEvent) => watchNames(client, from, onEvent),
+      (i) => client.apply(task(i, 2)),
       cfg.watchers,
       cfg.wireUpdates,
     );
-    gen++;
-    const inProcess = await fanOut(
-      async (onEvent) => watchNames(store, store.revision, onEvent),
-      (i) => store.apply(task(i, gen)),
-      cfg.watchers,
-      cfg.updates,
-      10,
-    );
     client.close();
-    await server.close();
-    await store.close();
+    await server.stop();
+    const inProcess = await benchInProcess(join(dir, 'in-process'));
     const startupMs = await measureStartup(join(dir, 'startup'));
     return {
       appliesPerSecond: round(appliesPerSecond, 0),
@@ -148,6 +158,23 @@ async function benchSwitchyard(): Promise<Record<string, unknown>> {
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Fan-out inside one process: what the all-in-one node's DNS, proxy and VIP controller use. */
+async function benchInProcess(dir: string): Promise<Record<string, unknown>> {
+  const store = await openEmbeddedStore({ dir });
+  try {
+    await runConcurrent(cfg.updates, cfg.concurrency, (i) => store.apply(task(i)));
+    return await fanOut(
+      async (onEvent) => watchNames(store, store.revision, onEvent),
+      (i) => store.apply(task(i, 1)),
+      cfg.watchers,
+      cfg.updates,
+      10,
+    );
+  } finally {
+    await store.close();
   }
 }
 

@@ -126,6 +126,8 @@ export interface StateServiceHandlers extends grpc.UntypedServiceImplementation 
 export interface StateProto {
   service: grpc.ServiceDefinition;
   Client: RawStateClientConstructor;
+  /** The generated encoder of a WatchEvent message. */
+  serializeWatchEvent: (value: unknown) => Buffer;
 }
 
 /**
@@ -152,6 +154,17 @@ export function loadStateProto(): StateProto {
     switchyard: { state: { v1: { State: grpc.ServiceClientConstructor } } };
   };
   const State = loaded.switchyard.state.v1.State;
-  cached = { service: State.service, Client: State as unknown as RawStateClientConstructor };
+  const watch = State.service.Watch as grpc.MethodDefinition<unknown, unknown>;
+  const serialize = watch.responseSerialize;
+  // A watch event fanned out to many streams is encoded once (see encodeWatchEvent): the server
+  // writes those bytes as they are, and anything else through the generated serializer.
+  const service: grpc.ServiceDefinition = {
+    ...State.service,
+    Watch: {
+      ...watch,
+      responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)),
+    },
+  };
+  cached = { service, Client: State as unknown as RawStateClientConstructor, serializeWatchEvent: serialize };
   return cached;
 }

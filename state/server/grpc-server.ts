@@ -128,8 +128,24 @@ function watchOptions(request: WireWatchRequest, deps: GrpcDeps, signal: AbortSi
   };
 }
 
+/**
+ * Stored objects are shared by every watcher, so an object event is encoded once and the same
+ * bytes go to every stream that receives it (the Watch serializer passes Buffers through).
+ */
+const encodedEvents = new WeakMap<object, { type: string; revision: number; bytes: Buffer }>();
+
+function encodeWatchEvent(event: WatchEvent): Buffer {
+  if (event.type === 'BOOKMARK') return loadStateProto().serializeWatchEvent(toWireEvent(event));
+  const cached = encodedEvents.get(event.object);
+  if (cached !== undefined && cached.type === event.type && cached.revision === event.revision)
+    return cached.bytes;
+  const bytes = loadStateProto().serializeWatchEvent(toWireEvent(event));
+  encodedEvents.set(event.object, { type: event.type, revision: event.revision, bytes });
+  return bytes;
+}
+
 async function writeEvent(call: WatchCall, event: WatchEvent, signal: AbortSignal): Promise<void> {
-  if (call.write(toWireEvent(event))) return;
+  if (call.write(encodeWatchEvent(event) as unknown as Outgoing<WireWatchEvent>)) return;
   await new Promise<void>((resolve) => {
     const done = (): void => {
       call.off('drain', done);
