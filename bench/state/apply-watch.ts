@@ -15,13 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { Etcd3 } from 'etcd3';
-import {
-  createGrpcStateClient,
-  openEmbeddedStore,
-  startStateServer,
-  type ObjectInput,
-  type StateApi,
-} from '../../state';
+import { createGrpcStateClient, openEmbeddedStore, type ObjectInput, type StateApi } from '../../state';
 import { flag, freePort, round, runConcurrent, spawnPeer, stopPeer, summarize } from '../lib';
 
 const cfg = {
