@@ -3,14 +3,16 @@ import { AnswerSlab, compileNameAnswers, encodeNegativeTail, type NameAnswers } 
 import {
   APEX_OWNER,
   MASTERS_OWNER,
+  MASTER_ROLE_KEY,
   generate,
   recordContext,
   serviceSelectorKeys,
   taskSelectorKeys,
+  vipServiceKeys,
   type OwnerView,
 } from './owners';
 import { PersistentMap, groupByKey, levelOrder, type KeyIndex, type KeySet } from './persistent-map';
-import { soaRecord } from './records';
+import { isMasterNode, soaRecord } from './records';
 import { buildIndex, toKeySet } from './staging';
 import type { ResourceRecord } from './wire';
 import { apexOf, sortedApexes, type ZoneState } from './zone';
@@ -32,10 +34,18 @@ interface Built {
   readonly tasksByNode: Map<string, string[]>;
   readonly tasksBySelector: Map<string, string[]>;
   readonly headlessBySelector: Map<string, string[]>;
+  readonly vipsByService: Map<string, string[]>;
+  readonly nodesByRole: Map<string, string[]>;
 }
 
 function buildIndexes(objects: ReadonlyMap<string, StoredObject>): Built {
-  const built: Built = { tasksByNode: new Map(), tasksBySelector: new Map(), headlessBySelector: new Map() };
+  const built: Built = {
+    tasksByNode: new Map(),
+    tasksBySelector: new Map(),
+    headlessBySelector: new Map(),
+    vipsByService: new Map(),
+    nodesByRole: new Map(),
+  };
   for (const [key, object] of objects) {
     if (object.kind === 'Task') {
       const task = object as StoredObject<'Task'>;
@@ -44,6 +54,11 @@ function buildIndexes(objects: ReadonlyMap<string, StoredObject>): Built {
     } else if (object.kind === 'Service' && (object as StoredObject<'Service'>).spec.headless === true) {
       for (const selectorKey of serviceSelectorKeys(object as StoredObject<'Service'>))
         push(built.headlessBySelector, selectorKey, key);
+    } else if (object.kind === 'VIP') {
+      for (const serviceKey of vipServiceKeys(object as StoredObject<'VIP'>))
+        push(built.vipsByService, serviceKey, key);
+    } else if (isMasterNode(object)) {
+      push(built.nodesByRole, MASTER_ROLE_KEY, key);
     }
   }
   return built;
@@ -196,7 +211,7 @@ export function countEmptyNonTerminals(
   return PersistentMap.from(counts);
 }
 
-/** Compile `objects` (key → Task, Service or Node) from nothing, with the options and domains of `fresh`. */
+/** Compile `objects` (key → Task, Service, Node or VIP) from nothing, with the options and domains of `fresh`. */
 export function compileFull(
   fresh: ZoneState,
   objects: ReadonlyMap<string, StoredObject>,
@@ -207,6 +222,8 @@ export function compileFull(
     object: (key) => objects.get(key),
     tasksWithKey: (key) => built.tasksBySelector.get(key) ?? [],
     allTasks: () => tasksOf(objects),
+    vipsOfService: (key) => built.vipsByService.get(key) ?? [],
+    masterNodes: () => built.nodesByRole.get(MASTER_ROLE_KEY) ?? [],
   };
   const ctx = recordContext(fresh.options, fresh.domains, revision);
   const generated = generateAll(objects, view, ctx);
@@ -221,6 +238,8 @@ export function compileFull(
     tasksByNode: buildIndex(built.tasksByNode),
     tasksBySelector: buildIndex(built.tasksBySelector),
     headlessBySelector: buildIndex(built.headlessBySelector),
+    vipsByService: buildIndex(built.vipsByService),
+    nodesByRole: buildIndex(built.nodesByRole),
     owned: PersistentMap.from(generated.owned),
     problems: PersistentMap.from(generated.problems),
     byName: PersistentMap.fromGrouped(names.names, names.hashes, names.owners),

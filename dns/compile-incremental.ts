@@ -3,15 +3,18 @@ import { serviceSelectsTask } from '../state';
 import { AnswerSlab, compileNameAnswers, encodeNegativeTail, type NameAnswers } from './answers';
 import {
   APEX_OWNER,
+  MASTERS_OWNER,
+  MASTER_ROLE_KEY,
   SCAN_KEY,
   generate,
   recordContext,
   serviceSelectorKeys,
   taskSelectorKeys,
+  vipServiceKeys,
   type OwnerView,
 } from './owners';
 import type { KeyIndex, KeySet, PersistentMap } from './persistent-map';
-import { soaRecord, type RecordContext } from './records';
+import { isMasterNode, soaRecord, type RecordContext } from './records';
 import { IndexStaging, members, srvTargets, toKeySet } from './staging';
 import { recordText, type ResourceRecord } from './wire';
 import { apexOf, recordsAt, sortedApexes, type ZoneState } from './zone';
@@ -30,6 +33,8 @@ interface Staged {
   readonly tasksByNode: IndexStaging;
   readonly tasksBySelector: IndexStaging;
   readonly headlessBySelector: IndexStaging;
+  readonly vipsByService: IndexStaging;
+  readonly nodesByRole: IndexStaging;
 }
 
 function stageIndexes(prev: ZoneState, changes: Changes): Staged {
@@ -38,6 +43,8 @@ function stageIndexes(prev: ZoneState, changes: Changes): Staged {
     tasksByNode: new IndexStaging(prev.tasksByNode),
     tasksBySelector: new IndexStaging(prev.tasksBySelector),
     headlessBySelector: new IndexStaging(prev.headlessBySelector),
+    vipsByService: new IndexStaging(prev.vipsByService),
+    nodesByRole: new IndexStaging(prev.nodesByRole),
   };
   for (const [key, next] of changes) {
     const before = prev.objects.get(key);
@@ -51,6 +58,10 @@ function stageIndexes(prev: ZoneState, changes: Changes): Staged {
       } else if (object.kind === 'Service' && (object as StoredObject<'Service'>).spec.headless === true) {
         for (const k of serviceSelectorKeys(object as StoredObject<'Service'>))
           staged.headlessBySelector[file](k, key);
+      } else if (object.kind === 'VIP') {
+        for (const k of vipServiceKeys(object as StoredObject<'VIP'>)) staged.vipsByService[file](k, key);
+      } else if (isMasterNode(object)) {
+        staged.nodesByRole[file](MASTER_ROLE_KEY, key);
       }
     }
   }
@@ -83,13 +94,29 @@ function headlessFor(prev: ZoneState, staged: Staged, tasks: readonly TaskPair[]
   }
 }
 
-/** Owners whose records may change: the changed objects, tasks on changed nodes, headless services selecting changed tasks. */
+/** Owners that read a changed VIP object or master Node: the VIP's Services, the masters. */
+function readersOf(pair: readonly [StoredObject | undefined, StoredObject | undefined]): string[] {
+  const out: string[] = [];
+  for (const object of pair) {
+    if (object === undefined) continue;
+    if (object.kind === 'VIP') out.push(...vipServiceKeys(object as StoredObject<'VIP'>));
+    else if (isMasterNode(object)) out.push(MASTERS_OWNER);
+  }
+  return out;
+}
+
+/**
+ * Owners whose records may change: the changed objects, tasks on changed nodes, headless services
+ * selecting changed tasks, the Services a changed VIP object names as owners (before or after),
+ * and the masters when a master Node changed.
+ */
 function affectedOwners(prev: ZoneState, changes: Changes, staged: Staged): Set<string> {
   const owners = new Set<string>([APEX_OWNER]);
   const tasks: TaskPair[] = [];
   for (const [key, next] of changes) {
     owners.add(key);
     const before = prev.objects.get(key);
+    for (const reader of readersOf([before, next])) owners.add(reader);
     const kind = (next ?? before)?.kind;
     if (kind === 'Task') tasks.push([before, next] as TaskPair);
     if (kind !== 'Node') continue;
@@ -149,6 +176,8 @@ export function applyIncremental(prev: ZoneState, changes: Changes, revision: nu
     object: (key) => staged.objects.get(key),
     tasksWithKey: (key) => staged.tasksBySelector.current(key),
     allTasks: () => tasksOf(staged.objects),
+    vipsOfService: (key) => staged.vipsByService.current(key),
+    masterNodes: () => staged.nodesByRole.current(MASTER_ROLE_KEY),
   };
   const ctx = recordContext(prev.options, prev.domains, revision);
   const pending: Pending = {
@@ -169,6 +198,8 @@ export function applyIncremental(prev: ZoneState, changes: Changes, revision: nu
     tasksByNode: staged.tasksByNode.commit(),
     tasksBySelector: staged.tasksBySelector.commit(),
     headlessBySelector: staged.headlessBySelector.commit(),
+    vipsByService: staged.vipsByService.commit(),
+    nodesByRole: staged.nodesByRole.commit(),
     owned: next.owned,
     problems: prev.problems.update(pending.problemChanges),
     byName: next.byName,

@@ -1,5 +1,5 @@
 import { compileZone, updateZone, type ZoneSnapshot } from './compile';
-import { modified, network, node, service, task } from './testing/fixtures';
+import { modified, network, node, service, task, vip } from './testing/fixtures';
 import { decodeMessage } from './testing/decode';
 import { RR_TYPE, type ResourceRecord } from './wire';
 import type { CompiledZone } from './zone';
@@ -29,6 +29,15 @@ const webService = service(
   },
   { namespace: 'prod' },
 );
+// What the VIP controller writes for webService (`spec.vip.name: /web`, framework `prod.svc`) and
+// for an app's `VIP_0: /web:8080` label.
+const webServiceVip = vip('web', 'prod.svc', '198.19.0.10', {
+  owners: [{ kind: 'service', namespace: 'prod', name: 'web', source: 'spec.vip' }],
+});
+const webAppVip = vip('web', 'marathon', '198.19.0.20', {
+  ports: [{ port: 8080, protocol: 'tcp', mode: 'tcp' }],
+  owners: [{ kind: 'app', namespace: 'default', name: 'group/web', source: 'VIP_0' }],
+});
 const dbHeadless = service('db', {
   selector: { app: 'db' },
   headless: true,
@@ -41,6 +50,7 @@ function snapshot(overrides: Partial<ZoneSnapshot> = {}): ZoneSnapshot {
     nodes,
     tasks: [web, db],
     services: [webService, dbHeadless],
+    vips: [webServiceVip, webAppVip],
     revision: 42,
     options: { masters: { addresses: ['198.18.0.1', '198.18.0.2'], leader: '198.18.0.2' } },
     ...overrides,
@@ -116,7 +126,7 @@ describe('compileZone: record families as zone-file text', () => {
     },
     {
       desc: 'Kubernetes VIP service: A, SRV per named port, PTR',
-      keep: (r) => r.name.includes('web.prod') || r.name.startsWith('10.0.19.198'),
+      keep: (r) => r.name.includes('web.prod.svc.cluster') || r.name.startsWith('10.0.19.198'),
       want: [
         '10.0.19.198.in-addr.arpa. 5 IN PTR web.prod.svc.cluster.local.',
         '_http._tcp.web.prod.svc.cluster.local. 5 IN SRV 0 100 80 web.prod.svc.cluster.local.',
@@ -138,9 +148,15 @@ describe('compileZone: record families as zone-file text', () => {
       want: ['5.10.18.198.in-addr.arpa. 5 IN PTR web-group-e844k-s1.marathon.mesos.'],
     },
     {
-      desc: 'named VIP under l4lb.thisdcos.directory (slash dropped)',
-      keep: (r) => r.name.endsWith('l4lb.thisdcos.directory') && r.data.type === 'A',
-      want: ['web.marathon.l4lb.thisdcos.directory. 5 IN A 198.19.0.10'],
+      desc: 'named VIPs under l4lb.thisdcos.directory, from the VIP objects, with SRV per port',
+      keep: (r) =>
+        r.name.endsWith('l4lb.thisdcos.directory') && r.data.type !== 'SOA' && r.data.type !== 'NS',
+      want: [
+        '_80._tcp.web.prod.svc.l4lb.thisdcos.directory. 5 IN SRV 0 1 80 web.prod.svc.l4lb.thisdcos.directory.',
+        '_8080._tcp.web.marathon.l4lb.thisdcos.directory. 5 IN SRV 0 1 8080 web.marathon.l4lb.thisdcos.directory.',
+        'web.marathon.l4lb.thisdcos.directory. 5 IN A 198.19.0.20',
+        'web.prod.svc.l4lb.thisdcos.directory. 5 IN A 198.19.0.10',
+      ],
     },
     {
       desc: 'SOA and NS at each apex, serial = revision, minimum = ttl; dns-version TXT',
@@ -345,25 +361,73 @@ describe('incremental updates', () => {
     expect(before.lookup('marathon.mesos', RR_TYPE.A).kind).toBe('nodata');
   });
 
-  it('random change sequences end where a full compile of the final state ends', () => {
+  it('random change sequences (tasks, VIP objects, master Nodes) end where a full compile ends', () => {
     let seed = 7;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2147483648;
-      return seed % n;
+      return Math.floor(seed / 65536) % n;
     };
+    // `late` has no explicit address: its answer comes only from a VIP object that owns it.
+    const late = service('late', {
+      selector: { app: 'db' },
+      ports: [{ name: 'pg', port: 5432, protocol: 'tcp' }],
+    });
     const live = new Map<string, StoredObject>();
-    for (const o of [...nodes, web, db, webService, dbHeadless]) live.set(`${o.kind}/${o.name}`, o);
-    let zone = compileZone(snapshot());
+    const keyOf = (o: StoredObject): string => `${o.kind}/${o.name}`;
+    for (const o of [...nodes, web, db, webService, dbHeadless, late, webServiceVip, webAppVip])
+      live.set(keyOf(o), o);
+    const all = (): StoredObject[] => [...live.values()];
+    const snapshotOfLive = (revision: number): ZoneSnapshot =>
+      snapshot({
+        nodes: all().filter((o) => o.kind === 'Node'),
+        tasks: all().filter((o) => o.kind === 'Task'),
+        services: all().filter((o) => o.kind === 'Service'),
+        vips: all().filter((o) => o.kind === 'VIP'),
+        revision,
+      });
+    let zone = compileZone(snapshotOfLive(99));
     let viaSnapshot = zone;
-    for (let step = 0; step < 60; step++) {
+    const owners = [
+      { kind: 'service' as const, namespace: 'default', name: 'late', source: 'spec.vip' },
+      { kind: 'service' as const, namespace: 'prod', name: 'web', source: 'spec.vip' },
+      { kind: 'app' as const, namespace: 'default', name: 'db', source: 'VIP_0' },
+    ];
+    const counts = { vip: 0, master: 0, task: 0 };
+    for (let step = 0; step < 120; step++) {
+      const family = random(4);
       const i = random(8);
-      const name = `t${i}`;
-      const existing = live.get(`Task/${name}`);
-      let event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: StoredObject };
-      if (existing !== undefined && random(3) === 0) {
-        live.delete(`Task/${name}`);
-        event = { type: 'DELETED', object: existing };
+      let key: string;
+      let make: (existing: StoredObject | undefined) => StoredObject;
+      if (family === 0) {
+        counts.vip += 1;
+        key = `VIP/v${i % 3}.fw`;
+        const spec = {
+          framework: ['marathon', 'ip.vip', 'default.svc'][random(3)] as string,
+          address: `198.19.1.${random(4)}`,
+          ports: [{ port: 80 + random(2), protocol: 'tcp' as const, mode: 'tcp' as const }],
+          owners: owners.filter(() => random(2) === 0),
+          ...(random(4) === 0 ? { releaseAt: '2030-01-01T00:00:00Z' } : {}),
+        };
+        make = (existing) =>
+          existing === undefined
+            ? { ...vip(`v${i % 3}`, spec.framework, spec.address, spec), name: `v${i % 3}.fw` }
+            : modified(existing as StoredObject<'VIP'>, spec);
+      } else if (family === 1) {
+        counts.master += 1;
+        key = `Node/m${i % 3}`;
+        const labels: Record<string, string> = {
+          'switchyard.io/mesos-role': ['master', 'master', 'framework', 'agent'][random(4)] as string,
+          'switchyard.io/mesos-master-index': String(random(3)),
+        };
+        if (random(2) === 0) labels['switchyard.io/mesos-leader'] = 'true';
+        const address = `198.18.0.${10 + random(3)}`;
+        make = (existing) =>
+          existing === undefined
+            ? node(`m${i % 3}`, address, {}, labels)
+            : { ...modified(existing as StoredObject<'Node'>, { address }), labels };
       } else {
+        counts.task += 1;
+        key = `Task/t${i}`;
         const spec = {
           app: random(2) === 0 ? 'db' : 'group/web',
           node: random(2) === 0 ? 'node-s1' : 'node-s2',
@@ -372,24 +436,29 @@ describe('incremental updates', () => {
           ips: [`198.18.20.${i}`],
           ports: [{ name: 'pg', containerPort: 5432, hostPort: 31000 + i, protocol: 'tcp' as const }],
         };
-        const object =
-          existing === undefined ? task(name, spec) : modified(existing as StoredObject<'Task'>, spec);
-        live.set(`Task/${name}`, object);
+        make = (existing) =>
+          existing === undefined ? task(`t${i}`, spec) : modified(existing as StoredObject<'Task'>, spec);
+      }
+      const existing = live.get(key);
+      let event: { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: StoredObject };
+      if (existing !== undefined && random(3) === 0) {
+        live.delete(key);
+        event = { type: 'DELETED', object: existing };
+      } else {
+        const object = make(existing);
+        live.set(key, object);
         event = { type: existing === undefined ? 'ADDED' : 'MODIFIED', object };
       }
       zone = updateZone(zone, [event], 100 + step);
-      const all = [...live.values()];
-      const current = snapshot({
-        tasks: all.filter((o) => o.kind === 'Task'),
-        services: all.filter((o) => o.kind === 'Service'),
-        revision: 100 + step,
-      });
+      const current = snapshotOfLive(100 + step);
       viaSnapshot = compileZone(current, viaSnapshot);
       const full = compileZone(current);
       expect(zone.zoneText()).toBe(full.zoneText());
       expect(viaSnapshot.zoneText()).toBe(full.zoneText());
+      expect(zone.problems).toEqual(full.problems);
       if (step % 10 === 9) expect(answerSets(zone)).toEqual(answerSets(full));
     }
+    expect(Math.min(counts.vip, counts.master, counts.task)).toBeGreaterThan(10);
   });
 });
 

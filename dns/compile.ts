@@ -12,6 +12,8 @@ export interface ZoneSnapshot {
   readonly services: readonly StoredObject[];
   readonly nodes: readonly StoredObject[];
   readonly networks: readonly StoredObject[];
+  /** VIP objects (named VIPs, and the addresses allocated to Services). */
+  readonly vips?: readonly StoredObject[];
   /** The store revision the snapshot reflects (the SOA serial); default: the highest object revision. */
   readonly revision?: number;
   readonly options?: ZoneOptions;
@@ -22,7 +24,7 @@ export interface ZoneChange {
   readonly object: StoredObject;
 }
 
-const OWNED_KINDS = new Set(['Task', 'Service', 'Node']);
+const OWNED_KINDS = new Set(['Task', 'Service', 'Node', 'VIP']);
 
 function emptyState(
   options: ZoneOptions | undefined,
@@ -40,6 +42,8 @@ function emptyState(
     tasksByNode: PersistentMap.empty(),
     tasksBySelector: PersistentMap.empty(),
     headlessBySelector: PersistentMap.empty(),
+    vipsByService: PersistentMap.empty(),
+    nodesByRole: PersistentMap.empty(),
     owned: PersistentMap.empty(),
     problems: PersistentMap.empty(),
     byName: PersistentMap.empty(),
@@ -73,7 +77,7 @@ export function compileZone(snapshot: ZoneSnapshot, prev?: CompiledZone): Compil
   const networks = networkMap(snapshot.networks);
   const fresh = emptyState(snapshot.options, networks);
   const owned = new Map<string, StoredObject>();
-  for (const list of [snapshot.tasks, snapshot.services, snapshot.nodes])
+  for (const list of [snapshot.tasks, snapshot.services, snapshot.nodes, snapshot.vips ?? []])
     for (const object of list) if (OWNED_KINDS.has(object.kind)) owned.set(objectKey(object), object);
   const revision = snapshot.revision ?? Math.max(maxRevision(owned.values()), maxRevision(networks.values()));
   if (prev !== undefined && sameConfiguration(prev.state, fresh)) {

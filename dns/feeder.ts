@@ -33,7 +33,14 @@ export function snapshotFromObjects(
   options?: ZoneOptions,
 ): Parameters<typeof compileZone>[0] {
   const of = (kind: string): StoredObject[] => objects.filter((o) => o.kind === kind);
-  return { tasks: of('Task'), services: of('Service'), nodes: of('Node'), networks: of('Network'), options };
+  return {
+    tasks: of('Task'),
+    services: of('Service'),
+    nodes: of('Node'),
+    networks: of('Network'),
+    vips: of('VIP'),
+    options,
+  };
 }
 
 export class ZoneFeeder {

@@ -4,7 +4,7 @@ export { compileZone, updateZone, type ZoneSnapshot, type ZoneChange } from './c
 export { CompiledZone, type ZoneLookup } from './zone';
 export { resolveZoneOptions, DEFAULT_DOMAINS, type ZoneOptions, type ResolvedZoneOptions } from './options';
 export type { ZoneDomains, PublishPolicy, MastersInput } from './records';
-export { VIP_FRAMEWORK_LABEL } from './records';
+export { IP_VIP_FRAMEWORK } from './records';
 export { sanitizeLabel, sanitizeDomain, appHostname, hash5, type LabelSpec } from './labels';
 export { recordText, type ResourceRecord, type RecordData } from './wire';
 export { startDnsServer, DNS_VERSION, type DnsServer } from './start';

@@ -11,7 +11,6 @@ export interface ZoneOptions {
   publish?: Partial<PublishPolicy>;
   srvWeight?: number;
   legacyNames?: boolean;
-  defaultVipFramework?: string;
   masters?: MastersInput;
   nameserverAddresses?: readonly string[];
   /** Sets RA in answers; true when forwarding is on. */
@@ -26,7 +25,6 @@ export interface ResolvedZoneOptions {
   readonly publish: PublishPolicy;
   readonly srvWeight: number;
   readonly legacyNames: boolean;
-  readonly defaultVipFramework: string;
   readonly masters: MastersInput | undefined;
   readonly nameserverAddresses: readonly string[];
   readonly recursionAvailable: boolean;
@@ -66,7 +64,6 @@ export function resolveZoneOptions(options: ZoneOptions = {}): ResolvedZoneOptio
     publish: { unhealthy: false, draining: false, killing: false, ...options.publish },
     srvWeight: checkInteger(options.srvWeight ?? 1, 'srvWeight', 0, 65535),
     legacyNames: options.legacyNames ?? true,
-    defaultVipFramework: options.defaultVipFramework ?? 'marathon',
     masters: options.masters,
     nameserverAddresses: options.nameserverAddresses ?? [],
     recursionAvailable: options.recursionAvailable ?? true,

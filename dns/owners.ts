@@ -4,10 +4,13 @@ import type { ResolvedZoneOptions } from './options';
 import {
   apexRecords,
   isTaskPublished,
+  isVipPublished,
   masterRecords,
+  mastersFromNodes,
   nodeRecords,
   serviceRecords,
   taskRecords,
+  vipRecords,
   type Endpoint,
   type Generated,
   type RecordContext,
@@ -30,6 +33,31 @@ export interface OwnerView {
   tasksWithKey(key: string): Iterable<string>;
   /** Every task: only for headless services filed under `SCAN_KEY`. */
   allTasks(): Iterable<StoredObject>;
+  /** Keys of the VIP objects that list this Service (by key) among their owners. */
+  vipsOfService(serviceKey: string): Iterable<string>;
+  /** Keys of the Nodes labelled `switchyard.io/mesos-role=master`. */
+  masterNodes(): Iterable<string>;
+}
+
+/** The key under which `nodesByRole` files master Nodes. */
+export const MASTER_ROLE_KEY = 'master';
+
+/** The keys of the Services among a VIP object's owners (the services whose name answers its address). */
+export function vipServiceKeys(vip: StoredObject<'VIP'>): string[] {
+  return vip.spec.owners
+    .filter((o) => o.kind === 'service')
+    .map((o) => objectKey({ kind: 'Service', namespace: o.namespace, name: o.name }));
+}
+
+/** The address a Service without an explicit `spec.vip.address` answers: its VIP object's (lowest key first). */
+function allocatedAddress(serviceKey: string, view: OwnerView): string | undefined {
+  const keys = [...view.vipsOfService(serviceKey)].sort();
+  for (const key of keys) {
+    const vip = view.object(key);
+    if (vip?.kind === 'VIP' && isVipPublished(vip as StoredObject<'VIP'>))
+      return (vip as StoredObject<'VIP'>).spec.address;
+  }
+  return undefined;
 }
 
 export function recordContext(o: ResolvedZoneOptions, domains: ZoneDomains, serial: number): RecordContext {
@@ -40,7 +68,6 @@ export function recordContext(o: ResolvedZoneOptions, domains: ZoneDomains, seri
     publish: o.publish,
     srvWeight: o.srvWeight,
     legacyNames: o.legacyNames,
-    defaultVipFramework: o.defaultVipFramework,
     masters: o.masters,
     nameserverAddresses: o.nameserverAddresses,
     serial,
@@ -118,7 +145,14 @@ export function endpointsOf(
 
 export function generate(owner: string, view: OwnerView, ctx: RecordContext): Generated {
   if (owner === APEX_OWNER) return apexRecords(ctx);
-  if (owner === MASTERS_OWNER) return masterRecords(ctx);
+  if (owner === MASTERS_OWNER) {
+    const nodes: StoredObject<'Node'>[] = [];
+    for (const key of view.masterNodes()) {
+      const node = view.object(key);
+      if (node?.kind === 'Node') nodes.push(node as StoredObject<'Node'>);
+    }
+    return masterRecords(ctx, mastersFromNodes(nodes));
+  }
   const object = view.object(owner);
   if (object === undefined) return { records: [], problems: [] };
   if (object.kind === 'Task') {
@@ -126,6 +160,8 @@ export function generate(owner: string, view: OwnerView, ctx: RecordContext): Ge
     return taskRecords(task, nodeOf(view, task), ctx);
   }
   if (object.kind === 'Node') return nodeRecords(object as StoredObject<'Node'>, ctx);
+  if (object.kind === 'VIP') return vipRecords(object as StoredObject<'VIP'>, ctx);
   const service = object as StoredObject<'Service'>;
-  return serviceRecords(service, service.spec.headless === true ? endpointsOf(service, view, ctx) : [], ctx);
+  if (service.spec.headless === true) return serviceRecords(service, endpointsOf(service, view, ctx), ctx);
+  return serviceRecords(service, [], ctx, allocatedAddress(owner, view));
 }

@@ -1,5 +1,11 @@
 import type { StoredObject } from '../state';
-import { DEFAULT_NAMESPACE } from '../state';
+import {
+  DEFAULT_NAMESPACE,
+  MESOS_LEADER_LABEL,
+  MESOS_MASTER_INDEX_LABEL,
+  MESOS_PORT_LABEL,
+  MESOS_ROLE_LABEL,
+} from '../state';
 import { appHostname, canonicalLabel, hash5, sanitizeDomain, sanitizeLabel, type LabelSpec } from './labels';
 import { addressBytes, ipv4Value, isIpAddress, type RecordData, type ResourceRecord } from './wire';
 
@@ -38,8 +44,6 @@ export interface RecordContext {
   readonly srvWeight: number;
   /** Also publish Marathon's dotted DiscoveryInfo names (`web.group.marathon.mesos`). */
   readonly legacyNames: boolean;
-  /** The framework part of a named VIP when the Service has no `switchyard.io/framework` label. */
-  readonly defaultVipFramework: string;
   readonly masters: MastersInput | undefined;
   /** Addresses published for `ns1.<zone>` (the NS target); none by default. */
   readonly nameserverAddresses: readonly string[];
@@ -48,7 +52,8 @@ export interface RecordContext {
   readonly memo?: Map<string, readonly AppNames[]>;
 }
 
-export const VIP_FRAMEWORK_LABEL = 'switchyard.io/framework';
+/** The framework of IP VIPs (`VIP_0: 198.19.0.10:80`): they have no name, so no DNS name. */
+export const IP_VIP_FRAMEWORK = 'ip.vip';
 
 export interface Generated {
   readonly records: readonly ResourceRecord[];
@@ -201,6 +206,11 @@ export function taskRecords(
   if (!isTaskPublished(task, ctx.publish)) return NOTHING;
   if (node === undefined)
     return { records: [], problems: [`task ${task.name}: node ${task.spec.node} is unknown`] };
+  if (!isAgentNode(node))
+    return {
+      records: [],
+      problems: [`task ${task.name}: node ${task.spec.node} is a Mesos ${mesosRole(node)}, not an agent`],
+    };
   const nodeAddress = isIpAddress(node.spec.address) ? node.spec.address : undefined;
   const ips = taskAddresses(task, node);
   // One data object per address, shared by every name that publishes it.
@@ -226,8 +236,23 @@ export function taskRecords(
   return { records: out, problems: [] };
 }
 
-/** `slave.<domain>`: every node's address. */
+function mesosRole(node: StoredObject<'Node'>): string | undefined {
+  return node.labels[MESOS_ROLE_LABEL];
+}
+
+/** Mesos agents and Nodes of other sources (no role label); not Mesos masters or frameworks. */
+export function isAgentNode(node: StoredObject<'Node'>): boolean {
+  const role = mesosRole(node);
+  return role !== 'master' && role !== 'framework';
+}
+
+export function isMasterNode(node: StoredObject): boolean {
+  return node.kind === 'Node' && node.labels[MESOS_ROLE_LABEL] === 'master';
+}
+
+/** `slave.<domain>`: every agent node's address (not Mesos masters or frameworks). */
 export function nodeRecords(node: StoredObject<'Node'>, ctx: RecordContext): Generated {
+  if (!isAgentNode(node)) return NOTHING;
   if (!isIpAddress(node.spec.address))
     return { records: [], problems: [`node ${node.name}: address is not an IP`] };
   return { records: [addressRecord(ctx, `slave.${ctx.domains.mesos}`, node.spec.address)], problems: [] };
@@ -309,24 +334,19 @@ function vipServiceRecords(
       }),
     );
   }
-  const vipName = service.spec.vip?.name;
-  if (vipName !== undefined) {
-    const label = sanitizeDomain(vipName.replace(/\//g, ''), 'rfc1123');
-    const framework = sanitizeDomain(
-      service.labels[VIP_FRAMEWORK_LABEL] ?? ctx.defaultVipFramework,
-      'rfc1123',
-    );
-    if (label !== '' && framework !== '')
-      out.push(addressRecord(ctx, `${label}.${framework}.${ctx.domains.vip}`, address));
-  }
   return out;
 }
 
-/** Records owned by one service: `<svc>.<ns>.svc.<zone>`, its SRVs and PTR, and its named VIP. */
+/**
+ * Records owned by one service: `<svc>.<ns>.svc.<zone>`, its SRVs and PTR. The address is the
+ * explicit `spec.vip.address`, else `allocated` (the address of the VIP object it owns). Its named
+ * VIP (`<vip>.<fw>.<vipDomain>`) belongs to that VIP object (`vipRecords`).
+ */
 export function serviceRecords(
   service: StoredObject<'Service'>,
   endpoints: readonly Endpoint[],
   ctx: RecordContext,
+  allocated?: string,
 ): Generated {
   const svc = sanitizeLabel(service.name);
   const ns = sanitizeLabel(service.namespace ?? DEFAULT_NAMESPACE);
@@ -335,7 +355,7 @@ export function serviceRecords(
   const base = `${svc}.${ns}.svc.${ctx.domains.cluster}`;
   if (service.spec.headless === true)
     return { records: headlessRecords(service, base, endpoints, ctx), problems: [] };
-  const address = service.spec.vip?.address;
+  const address = service.spec.vip?.address ?? allocated;
   if (address === undefined || !isIpAddress(address)) {
     return {
       records: [],
@@ -347,9 +367,67 @@ export function serviceRecords(
   return { records: vipServiceRecords(service, base, address, ctx), problems: [] };
 }
 
-/** `leader`, `master`, `masterN` and the `_leader._tcp/_udp` SRVs, from the masters option. */
-export function masterRecords(ctx: RecordContext): Generated {
-  const masters = ctx.masters;
+/** True when the VIP object is answered in DNS: named (not `ip.vip`) and not being released. */
+export function isVipPublished(vip: StoredObject<'VIP'>): boolean {
+  return vip.spec.framework !== IP_VIP_FRAMEWORK && vip.spec.releaseAt === undefined;
+}
+
+/**
+ * Records owned by one VIP object: `<name>.<framework>.<vipDomain>` A/AAAA → its address, and
+ * `_<port>._<proto>.<name>.<framework>.<vipDomain>` SRV → that name and the VIP port (VIP ports
+ * have no names). IP VIPs (`ip.vip`) and VIPs being released (`releaseAt` set) publish nothing.
+ */
+export function vipRecords(vip: StoredObject<'VIP'>, ctx: RecordContext): Generated {
+  if (!isVipPublished(vip)) return NOTHING;
+  const spec = vip.spec;
+  const label = sanitizeDomain(spec.name, 'rfc1123');
+  const framework = sanitizeDomain(spec.framework, 'rfc1123');
+  if (label === '' || framework === '')
+    return { records: [], problems: [`vip ${vip.name}: name sanitises to nothing`] };
+  if (!isIpAddress(spec.address))
+    return { records: [], problems: [`vip ${vip.name}: address ${spec.address} is not an IP`] };
+  const name = `${label}.${framework}.${ctx.domains.vip}`;
+  const out: ResourceRecord[] = [addressRecord(ctx, name, spec.address)];
+  const seen = new Set<string>();
+  for (const port of spec.ports) {
+    const owner = `_${port.port}._${port.protocol}.${name}`;
+    if (seen.has(owner)) continue;
+    seen.add(owner);
+    out.push(
+      rr(ctx, owner, { type: 'SRV', priority: 0, weight: ctx.srvWeight, port: port.port, target: name }),
+    );
+  }
+  return { records: out, problems: [] };
+}
+
+/**
+ * The masters input from the Mesos source's master Nodes: addresses ordered by the master-index
+ * label (then by name), the leader the Node labelled leader, its port label for `_leader._tcp`.
+ * Undefined when there are none (the `zone.masters` option applies then).
+ */
+export function mastersFromNodes(nodes: readonly StoredObject<'Node'>[]): MastersInput | undefined {
+  const masters = nodes.filter((n) => isMasterNode(n) && isIpAddress(n.spec.address));
+  if (masters.length === 0) return undefined;
+  const index = (n: StoredObject<'Node'>): number => {
+    const value = Number.parseInt(n.labels[MESOS_MASTER_INDEX_LABEL] ?? '', 10);
+    return Number.isInteger(value) && value >= 0 ? value : Number.MAX_SAFE_INTEGER;
+  };
+  masters.sort((a, b) => index(a) - index(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const leader = masters.find((n) => n.labels[MESOS_LEADER_LABEL] === 'true');
+  const port = Number.parseInt(leader?.labels[MESOS_PORT_LABEL] ?? '', 10);
+  return {
+    addresses: masters.map((n) => n.spec.address),
+    ...(leader === undefined ? {} : { leader: leader.spec.address }),
+    ...(Number.isInteger(port) && port > 0 && port < 65536 ? { port } : {}),
+  };
+}
+
+/**
+ * `leader`, `master`, `masterN` and the `_leader._tcp/_udp` SRVs: from the master Nodes when
+ * there are any (`fromNodes`), else from the masters option.
+ */
+export function masterRecords(ctx: RecordContext, fromNodes?: MastersInput): Generated {
+  const masters = fromNodes ?? ctx.masters;
   if (masters === undefined) return NOTHING;
   const d = ctx.domains.mesos;
   const out: ResourceRecord[] = [];

@@ -4,7 +4,7 @@ import { createRegistry } from '../lib';
 import type { ZoneSnapshot } from './compile';
 import { startDnsServer, type DnsServer } from './start';
 import { dig } from './testing/dig';
-import { network, node, service, task } from './testing/fixtures';
+import { network, node, service, task, vip } from './testing/fixtures';
 
 const bigTasks = Array.from({ length: 60 }, (_, i) =>
   task(`big-${i}`, { app: 'big', ips: [`198.18.30.${i + 1}`] }),
@@ -44,12 +44,18 @@ const snapshot: ZoneSnapshot = {
         vip: { name: '/web', address: '198.19.0.10' },
         ports: [{ name: 'http', port: 80, protocol: 'tcp' }],
       },
-      { namespace: 'prod' },
+      { namespace: 'prod', labels: { 'switchyard.io/framework': 'marathon' } },
     ),
     service('db', {
       selector: { app: 'db' },
       headless: true,
       ports: [{ name: 'pg', port: 5432, protocol: 'tcp' }],
+    }),
+  ],
+  // What the VIP controller writes for the Service above (its framework label joins the app's name).
+  vips: [
+    vip('web', 'marathon', '198.19.0.10', {
+      owners: [{ kind: 'service', namespace: 'prod', name: 'web', source: 'spec.vip' }],
     }),
   ],
   revision: 7,
@@ -168,6 +174,15 @@ describe('record families over UDP and TCP (real dig)', () => {
       q: ['web.marathon.l4lb.thisdcos.directory', 'A'],
       status: 'NOERROR',
       answer: ['web.marathon.l4lb.thisdcos.directory. 5 IN A 198.19.0.10'],
+    },
+    {
+      desc: 'named VIP port SRV',
+      q: ['_80._tcp.web.marathon.l4lb.thisdcos.directory', 'SRV'],
+      status: 'NOERROR',
+      answer: [
+        '_80._tcp.web.marathon.l4lb.thisdcos.directory. 5 IN SRV 0 1 80 web.marathon.l4lb.thisdcos.directory.',
+      ],
+      additional: ['web.marathon.l4lb.thisdcos.directory. 5 IN A 198.19.0.10'],
     },
     {
       desc: 'dns-version TXT',

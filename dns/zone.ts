@@ -13,8 +13,12 @@ export interface ZoneState {
   readonly networks: ReadonlyMap<string, StoredObject<'Network'>>;
   readonly network: StoredObject<'Network'> | undefined;
   readonly domains: ZoneDomains;
-  /** Tasks, Services and Nodes by object key. */
+  /** Tasks, Services, Nodes and VIPs by object key. */
   readonly objects: PersistentMap<StoredObject>;
+  /** Service key → keys of the VIP objects that list it among their owners. */
+  readonly vipsByService: KeyIndex;
+  /** `master` → keys of the Nodes labelled `switchyard.io/mesos-role=master`. */
+  readonly nodesByRole: KeyIndex;
   /** Node name → keys of the tasks on it. */
   readonly tasksByNode: KeyIndex;
   /** Selector key (namespace + app, namespace + label pair) → task keys: see `owners.ts`. */

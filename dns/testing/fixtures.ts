@@ -1,4 +1,4 @@
-import type { NetworkSpec, NodeSpec, ServiceSpec, StoredObject, TaskSpec } from '../../state';
+import type { NetworkSpec, NodeSpec, ServiceSpec, StoredObject, TaskSpec, VipSpec } from '../../state';
 
 /** Fixture builders for dns tests (would live in test/helpers/ once that room exists). */
 let revision = 0;
@@ -31,9 +31,40 @@ export function network(dns: Partial<NetworkSpec['dns']> = {}, name = 'default')
   };
 }
 
-export function node(name: string, address: string, spec: Partial<NodeSpec> = {}): StoredObject<'Node'> {
+export function node(
+  name: string,
+  address: string,
+  spec: Partial<NodeSpec> = {},
+  labels: Record<string, string> = {},
+): StoredObject<'Node'> {
   const rev = nextRevision();
-  return { kind: 'Node', name, labels: {}, revision: rev, createRevision: rev, spec: { address, ...spec } };
+  return { kind: 'Node', name, labels, revision: rev, createRevision: rev, spec: { address, ...spec } };
+}
+
+/** A VIP object as the VIP controller writes it: named `<name>.<framework>`, one tcp port 80 by default. */
+export function vip(
+  name: string,
+  framework: string,
+  address: string,
+  spec: Partial<VipSpec> = {},
+): StoredObject<'VIP'> {
+  const rev = nextRevision();
+  return {
+    kind: 'VIP',
+    name: `${name}.${framework}`,
+    labels: {},
+    revision: rev,
+    createRevision: rev,
+    spec: {
+      name,
+      framework,
+      address,
+      ports: [{ port: 80, protocol: 'tcp', mode: 'tcp' }],
+      backends: [],
+      owners: [],
+      ...spec,
+    },
+  };
 }
 
 export function task(
@@ -81,7 +112,7 @@ export function service(
 }
 
 /** The same object at a new revision with a changed spec. */
-export function modified<K extends 'Task' | 'Service' | 'Node'>(
+export function modified<K extends 'Task' | 'Service' | 'Node' | 'VIP'>(
   object: StoredObject<K>,
   spec: Partial<StoredObject<K>['spec']>,
 ): StoredObject<K> {
