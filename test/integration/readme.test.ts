@@ -37,6 +37,18 @@ describe('README examples', () => {
     ]);
     // The proxy sends traffic to the demo backends once their health checks pass.
     await eventually(async () => expect((await fetch('http://127.0.0.1:8000/')).status).toBe(200), 20000);
+    // …and the named VIP once its pool's checks pass.
+    const [host, port] = node.dnsAddress.split(':') as [string, string];
+    await eventually(async () => {
+      const { stdout } = await run('dig', [
+        '+short',
+        '-p',
+        port,
+        `@${host}`,
+        'web.marathon.l4lb.thisdcos.directory',
+      ]);
+      expect((await fetch(`http://${stdout.trim()}:8000/`)).status).toBe(200);
+    }, 20000);
   });
   afterAll(async () => {
     await node?.stop();
