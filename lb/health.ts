@@ -16,7 +16,15 @@ export interface CheckTarget {
   readonly config: HealthCheckConfig;
 }
 
-export type CheckReporter = (id: string, result: CheckResult) => void;
+/** Reports a result; returns true while the backend is between states (a rise or fall streak). */
+export type CheckReporter = (id: string, result: CheckResult) => boolean | void;
+
+/**
+ * HAProxy's `fastinter`: while a backend is between states (it passed once on its way UP, or
+ * failed once on its way DOWN) it is checked this much more often, so a new task takes traffic
+ * within one interval of its first passing check instead of `rise` intervals.
+ */
+export const FAST_INTERVAL_DIVISOR = 4;
 
 function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException | undefined)?.code ?? 'ERROR';
@@ -120,8 +128,11 @@ export class HealthChecker {
     const tick = async (): Promise<void> => {
       const result = await runCheck(target);
       if (loop.stopped) return;
-      this.report(target.id, result);
-      const wait = Math.max(0, target.config.intervalMs - result.durationMs);
+      const transitional = this.report(target.id, result) === true;
+      const interval = transitional
+        ? Math.max(1, Math.floor(target.config.intervalMs / FAST_INTERVAL_DIVISOR))
+        : target.config.intervalMs;
+      const wait = Math.max(0, interval - result.durationMs);
       loop.timer = setTimeout(() => void tick(), wait);
       loop.timer.unref();
     };

@@ -194,10 +194,10 @@ export class LbRuntime {
     return true;
   }
 
-  private onCheck(id: string, result: CheckResult): void {
+  private onCheck(id: string, result: CheckResult): boolean {
     const state = this.states.get(id);
     const pool = this.poolOfBackend(id);
-    if (!state || !pool) return;
+    if (!state || !pool) return false;
     state.lastCheck = result;
     const next = applyCheckResult(state, result.ok, pool.healthCheck.rise, pool.healthCheck.fall);
     if (next.health !== state.health) {
@@ -209,6 +209,7 @@ export class LbRuntime {
     }
     state.health = next.health;
     state.streak = next.streak;
+    return next.streak > 0;
   }
 
   private poolOfBackend(id: string): Pool | undefined {
