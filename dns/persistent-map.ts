@@ -1,3 +1,4 @@
+import { hash32 } from '../lib';
 /**
  * A persistent (immutable) string-keyed map: a hash array mapped trie (Bagwell 2001, as in
  * Clojure and Immutable.js) whose leaves are small buckets. Method and cost: a 30-bit hash picks
@@ -32,19 +33,9 @@ function isBucket(node: Node): node is Bucket {
   return Array.isArray(node);
 }
 
-/** FNV-1a with a murmur3 finaliser (so the low bits, used first, are well mixed), cut to 30 bits. */
+/** The shared 32-bit string hash (lib/hash.ts), cut to 30 bits. */
 export function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h & 0x3fffffff;
+  return hash32(key) & 0x3fffffff;
 }
 
 function popcount(x: number): number {

@@ -15,3 +15,5 @@ export {
   cidrContainsIp,
   nthSubnet,
 } from './cidr';
+export { sanitizeLabel, sanitizeDomain, trimCut, LABEL_LIMITS, type LabelSpec } from './mesos-labels';
+export { hash32 } from './hash';

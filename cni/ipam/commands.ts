@@ -2,9 +2,9 @@ import { parseIpamConf, parseValidAttachments } from '../config';
 import type { CniHandlers } from '../envelope';
 import { CniError, CniErrorCode } from '../errors';
 import type { PluginHost } from '../host';
-import { checkRequestedIp } from '../plugin/commands';
+import { checkRequestedIp, keyOf, refuseDuplicateAdd } from '../plugin/commands';
 import { formatResult } from '../result';
-import { attachmentId, type AttachmentKey, type CniRequest } from '../types';
+import { attachmentId, type CniRequest } from '../types';
 
 /**
  * `switchyard-ipam`: an IPAM plugin any main plugin (the reference `bridge` included) can name as
@@ -12,23 +12,12 @@ import { attachmentId, type AttachmentKey, type CniRequest } from '../types';
  * an address from this node's subnet, the subnet's `.1` as gateway, and routes with explicit `gw`
  * (the reference bridge 1.1.1 fails CHECK on gw-less routes).
  */
-function keyOf(request: CniRequest): AttachmentKey {
-  return { network: String(request.config.name), containerId: request.containerId, ifname: request.ifname };
-}
-
 async function ipamAdd(request: CniRequest, host: PluginHost): Promise<object> {
   const conf = parseIpamConf(request.config, request.args);
   const net = host.network();
   checkRequestedIp(net, conf.requestedIp);
   const key = keyOf(request);
-  const held = host.ipam.get(key);
-  if (held !== undefined) {
-    throw new CniError(
-      CniErrorCode.DUPLICATE,
-      `${attachmentId(key)} already holds ${held.ip}`,
-      'duplicate ADD: DEL the attachment first',
-    );
-  }
+  refuseDuplicateAdd(host, key);
   const record = await host.ipam.reserve(
     { ...key, kind: 'ipam', netns: request.netns, portMappings: [], ipMasq: false },
     conf.requestedIp,

@@ -12,7 +12,20 @@ import { attachmentId, type AttachmentKey, type CniRequest, type CniRoute } from
  * parse → validate → IPAM → host side + container side → NAT, with rollback on failure; DEL is
  * idempotent and best-effort (port mappings go before the address), aggregating its errors.
  */
-function keyOf(request: CniRequest): AttachmentKey {
+/** A second ADD for an attachment that holds an address is an error (the runtime must DEL first). */
+export function refuseDuplicateAdd(host: PluginHost, key: AttachmentKey): void {
+  const held = host.ipam.get(key);
+  if (held !== undefined) {
+    throw new CniError(
+      CniErrorCode.DUPLICATE,
+      `${attachmentId(key)} already holds ${held.ip}`,
+      'duplicate ADD: DEL the attachment first',
+    );
+  }
+}
+
+/** The attachment a request is about: network name, container id, interface. */
+export function keyOf(request: CniRequest): AttachmentKey {
   return { network: String(request.config.name), containerId: request.containerId, ifname: request.ifname };
 }
 
@@ -39,14 +52,7 @@ async function cmdAdd(request: CniRequest, host: PluginHost): Promise<object> {
   const net = host.network();
   checkRequestedIp(net, conf.requestedIp);
   const key = keyOf(request);
-  const held = host.ipam.get(key);
-  if (held !== undefined) {
-    throw new CniError(
-      CniErrorCode.DUPLICATE,
-      `${attachmentId(key)} already holds ${held.ip}`,
-      'duplicate ADD: DEL the attachment first',
-    );
-  }
+  refuseDuplicateAdd(host, key);
   const clashes = hostPortClashes(conf.portMappings, host.ipam.list());
   if (clashes.length > 0)
     throw new CniError(CniErrorCode.PORT_TAKEN, `host ports already mapped: ${clashes.join(', ')}`);

@@ -2,24 +2,12 @@
 // VNODES × weight points on a 32-bit ring; a key goes to the first point at or after its hash.
 // When a backend leaves, only the keys it owned move. Pick: O(log(points)) binary search. The
 // ring is rebuilt (O(points · log points)) only when the candidate set changes, then cached.
+import { hash32 } from '../../lib';
 import type { Balancer, Candidate, PickContext } from './types';
 
 const VNODES = 160;
 
-/** FNV-1a, 32 bits, with murmur3's finaliser so nearby strings spread over the ring. */
-export function hash32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+export { hash32 };
 
 interface Ring {
   readonly key: string;

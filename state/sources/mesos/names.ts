@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sanitizeDomain, sanitizeLabel } from '../../../lib';
 import { dnsSubdomainReason, labelKeyReason, labelValueReason } from '../../validate/names';
 
 /**
@@ -8,48 +9,22 @@ import { dnsSubdomainReason, labelKeyReason, labelValueReason } from '../../vali
  * always gives the same name) and distinct ids never share one. The original id stays in the spec
  * (`Task.spec.id`) or a label.
  *
- * The Mesos-DNS label rules (records/labels/labels.go, reference/dns.md §1.4) are repeated here for
- * the two places a Mesos name becomes a DNS label in the spec (framework, port names): dns/labels.ts
- * has the same rules, but the state room must not import a consumer.
+ * Where a Mesos name becomes a DNS label in the spec (framework, port names) the Mesos-DNS rules
+ * apply, from lib/mesos-labels.ts — the same code DNS uses.
  */
 
 const MAX_LABEL = 63;
 const MAX_NAME = 253;
 const HASH_LENGTH = 8;
 
-/** Mesos-DNS character map: A–Z lower-cased, a–z 0–9 kept, `-._` → `-`, everything else dropped. */
-function mapMesosCharacters(input: string): string {
-  let out = '';
-  for (const ch of input) {
-    if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) out += ch;
-    else if (ch >= 'A' && ch <= 'Z') out += ch.toLowerCase();
-    else if (ch === '-' || ch === '.' || ch === '_') out += '-';
-  }
-  return out;
-}
-
-/** labels.go trimCut for RFC 1123: strip leading `-`, cut at 63, collapse dashes at the cut, refill. */
-function trimCut(label: string): string {
-  const trimmed = label.replace(/^-+/, '');
-  const size = Math.min(trimmed.length, MAX_LABEL);
-  const head = trimmed.slice(0, size).replace(/-+$/, '');
-  if (head.length === size) return head;
-  const tail = trimmed.slice(size).replace(/^-+/, '');
-  return head + tail.slice(0, size - head.length);
-}
-
 /** Mesos-DNS `spec(name)` (RFC 1123): one DNS label from any text; may be empty. */
 export function mesosLabel(input: string): string {
-  return trimCut(mapMesosCharacters(input));
+  return sanitizeLabel(input);
 }
 
 /** Mesos-DNS `DomainFrag`: sanitise each dot-separated piece, drop empty ones, keep the dots. */
 export function mesosDomainFrag(input: string): string {
-  return input
-    .split('.')
-    .map(mesosLabel)
-    .filter((piece) => piece.length > 0)
-    .join('.');
+  return sanitizeDomain(input);
 }
 
 /** 8 hex characters of SHA-256: enough to keep sanitised ids apart, short enough to read. */
