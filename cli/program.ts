@@ -5,6 +5,7 @@ import { runAgent } from './commands/agent';
 import { runApply } from './commands/apply';
 import { runDelete } from './commands/delete';
 import { runDns, type DnsCommandOptions } from './commands/dns';
+import { parseLbFlags, runLb, type LbFlags } from './commands/lb';
 import { runDescribe } from './commands/describe';
 import { parseOutput, runGet } from './commands/get';
 import { runUp } from './commands/up';
@@ -64,6 +65,7 @@ export function buildProgram(
   registerObjectCommands(program, io, withApi);
   registerWatch(program, io, withApi);
   registerDns(program, io, withApi, result);
+  registerLb(program, withApi, io);
   program
     .command('agent')
     .description('run the per-host agent: node subnet lease, routes, and the CNI service')
@@ -304,6 +306,29 @@ interface DnsFlags {
   recursion: boolean;
   mesosDnsConfig?: string;
   logLevel: string;
+}
+
+function registerLb(program: Command, withApi: WithApi, io: CliIo): void {
+  program
+    .command('lb')
+    .description('run the load balancer alone, following the state API at --server')
+    .option('--listen-host <addr>', `address the frontends bind (default ${DEFAULTS.lbListenHost})`)
+    .option(
+      '--ingress-port <port>',
+      `port of the HTTP ingress (host/path rules) frontend (default ${DEFAULTS.ingressPort})`,
+      (v) => parsePort(v, '--ingress-port'),
+    )
+    .option('--no-ingress', 'no ingress frontend')
+    .option('--admin <host:port>', `stats page, JSON, /metrics and admin API (default ${DEFAULTS.lbAdmin})`)
+    .option('--no-admin', 'no admin endpoint')
+    .option('--no-vips', 'do not serve VIP objects on their addresses (an edge proxy)')
+    .option('--no-access-log', 'no log line per request and TCP session')
+    .option('--log-level <level>', 'trace, debug, info, warn, error (env SWITCHYARD_LOG_LEVEL, default info)')
+    .action((o: LbFlags) => {
+      // Checked before connecting: a bad flag fails at once, naming the flag.
+      const options = parseLbFlags(o);
+      return withApi((api) => runLb(api, options, io));
+    });
 }
 
 function parsePort(v: string, flag: string): number {

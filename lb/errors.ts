@@ -22,6 +22,14 @@ export const LbErrorCode = {
   BODY_TOO_LARGE: 'SY_LB_BODY_TOO_LARGE',
   /** The admin API was asked about a backend id the route table does not hold (HTTP 404). */
   UNKNOWN_BACKEND: 'SY_LB_UNKNOWN_BACKEND',
+  /** The client's request is malformed or ambiguous (HTTP 400), or its head is over the limit (431). */
+  BAD_REQUEST: 'SY_LB_BAD_REQUEST',
+  /** The client did not send its request head or body in time (HTTP 408). */
+  CLIENT_TIMEOUT: 'SY_LB_CLIENT_TIMEOUT',
+  /** The request asks for something the proxy does not do: CONNECT, a transfer coding other than chunked (HTTP 501). */
+  NOT_IMPLEMENTED: 'SY_LB_NOT_IMPLEMENTED',
+  /** The backend's response is malformed or ambiguous (HTTP 502). */
+  BAD_RESPONSE: 'SY_LB_BAD_RESPONSE',
   /** An unexpected exception reached a proxy handler's top-level catch (HTTP 502). */
   INTERNAL: 'SY_LB_INTERNAL',
 } as const;
@@ -51,5 +59,9 @@ export const HTTP_STATUS: Readonly<Record<LbErrorCode, number>> = {
   SY_LB_BACKEND_TIMEOUT: 504,
   SY_LB_BODY_TOO_LARGE: 413,
   SY_LB_UNKNOWN_BACKEND: 404,
+  SY_LB_BAD_REQUEST: 400,
+  SY_LB_CLIENT_TIMEOUT: 408,
+  SY_LB_NOT_IMPLEMENTED: 501,
+  SY_LB_BAD_RESPONSE: 502,
   SY_LB_INTERNAL: 502,
 };

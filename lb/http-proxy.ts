@@ -1,380 +1,526 @@
-import { randomBytes } from 'node:crypto';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
-import { HTTP_STATUS, LbError, LbErrorCode } from './errors';
-import { clientAddress, cookieValue, forwardRequestHeaders, forwardResponseHeaders } from './headers';
-import type { BackendState } from './backend-state';
+import type net from 'node:net';
+import type { BackendState, Session } from './backend-state';
+import { LbErrorCode } from './errors';
+import {
+  affinityOf,
+  backendRequestHead,
+  errorResponse,
+  logRequest,
+  routeRequest,
+  safeToResend,
+  statusOf,
+  unmapped,
+  type Affinity,
+} from './http-reply';
+import { HeadError, headEnd, parseRequestHead, type RequestHead } from './http1';
+import { BODY_TOO_LARGE, RequestBody } from './request-body';
+import { ResponseReader } from './http-response';
 import type { PickedBackend } from './pick';
-import { matchRoute } from './route-match';
 import type { Pool } from './route-table';
 import type { FrontendStats, LbRuntime } from './runtime';
+import type { Upstream, UpstreamConnection, UpstreamUser } from './upstream';
+import { startTunnel } from './websocket';
 
 /**
- * The L7 proxy: route by host and path, pick a backend, forward over the backend's keep-alive
- * undici pool. A request that never reached a backend (connect failed) is retried at once on
- * another backend; so is an idempotent, bodiless request whose connection closed before any
- * response (the stale keep-alive race, which RFC 9110 §9.2.2 allows to retry).
+ * The L7 proxy, one object per client connection, on raw sockets: the request head is parsed once
+ * (`http1/`), routed, and written to a keep-alive connection of the picked backend with the body
+ * streamed after it; the response head is rewritten and the body streamed back with its framing
+ * tracked, so the next request on either connection starts at the right byte. Nothing per request
+ * but the parsed head and two strings. A request that never reached a backend (connect failed) is
+ * retried at once elsewhere; so is an idempotent bodiless request whose connection closed before
+ * any response (the stale keep-alive race RFC 9110 §9.2.2 allows to retry).
  */
 
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-const STATUS_TEXT: Readonly<Record<number, string>> = {
-  404: 'Not Found',
-  413: 'Payload Too Large',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
+/** Phases of a client connection. */
+const HEAD = 0;
+const CONNECTING = 1;
+const FORWARDING = 2;
+const TUNNEL = 3;
+const CLOSED = 4;
 
-/** Answer with an error the proxy made itself; the code travels in a header for operators. */
-export function sendError(
-  res: ServerResponse,
-  stats: FrontendStats | undefined,
-  code: LbErrorCode,
-  close = false,
-): void {
-  const status = HTTP_STATUS[code];
-  if (status < 500) stats?.refuse(status);
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = `${status} ${STATUS_TEXT[status] ?? 'Error'} (${code})\n`;
-  const headers: Record<string, string | number> = {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'x-switchyard-error': code,
-  };
-  if (close) headers.connection = 'close';
-  res.writeHead(status, headers);
-  res.end(body);
-}
+/** Bytes a client may send ahead (a pipelined request, body before the backend is up) before reads pause. */
+const READ_AHEAD_BYTES = 64 * 1024;
+/** A connection closed by the proxy is destroyed after this even if the client keeps it half open. */
+const LINGER_MS = 2000;
+const BAD_FRAMING = -2;
 
-/** The request body as undici pulls it: not read until a connection is up, so a failed connect can be retried. */
-class LazyBody implements AsyncIterable<Buffer> {
-  started = false;
-  private bytes = 0;
+export class ClientConnection implements Session, UpstreamUser {
+  phase = HEAD;
+  /** Start of the current phase's clock: connection, last response, or first byte of a head. */
+  since: number;
+  /** In HEAD: no byte of the next request yet. */
+  idle = true;
+  /** Close after the current exchange (the listener is being released). */
+  closing = false;
+  /** Requests answered on this connection. */
+  served = 0;
+  readonly client: string;
+  private readonly localPort: number;
+  private readonly stats: FrontendStats;
+  private pending: Buffer | null = null;
+  private searched = 0;
+  private paused = false;
+  // The current request.
+  head: RequestHead | undefined;
+  private headText = '';
+  pool: Pool | undefined;
+  private affinity: Affinity | undefined;
+  started = 0;
+  attempts = 0;
+  private tried: Set<string> | undefined;
+  picked: PickedBackend | undefined;
+  private waitingOn: Upstream | undefined;
+  private upstream: UpstreamConnection | undefined;
+  /** The current attempt holds a session on `picked` (begin() without end() yet). */
+  private attemptOpen = false;
+  private readonly body = new RequestBody();
+  private keepClient = false;
+  readonly response = new ResponseReader(this);
 
   constructor(
-    private readonly req: IncomingMessage,
-    private readonly limit: number,
-  ) {}
+    readonly runtime: LbRuntime,
+    readonly frontendId: string,
+    readonly socket: net.Socket,
+  ) {
+    this.since = runtime.now();
+    this.client = unmapped(socket.remoteAddress);
+    this.localPort = socket.localPort ?? 0;
+    this.stats = runtime.frontendStatsFor(frontendId);
+    socket.on('data', this.onData);
+    socket.on('drain', () => this.upstream?.socket.resume());
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.onClientClose());
+  }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    this.started = true;
-    const req = this.req;
-    for (;;) {
-      const chunk = req.read() as Buffer | null;
-      if (chunk !== null) {
-        this.bytes += chunk.length;
-        if (this.limit > 0 && this.bytes > this.limit)
-          throw new LbError(LbErrorCode.BODY_TOO_LARGE, 'Request body over the limit');
-        yield chunk;
-        continue;
+  private readonly onData = (chunk: Buffer): void => {
+    const phase = this.phase;
+    if (phase === CLOSED || phase === TUNNEL) return;
+    try {
+      this.pending = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+      if (phase === HEAD) this.readHeads();
+      else if (!this.body.done && this.upstream) this.forwardBody(this.upstream);
+      if (this.pending !== null && this.pending.length > READ_AHEAD_BYTES && !this.paused) {
+        this.paused = true;
+        this.socket.pause();
       }
-      if (req.readableEnded) return;
-      if (req.destroyed) throw new LbError(LbErrorCode.BACKEND_RESET, 'Client went away');
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          req.off('readable', done).off('end', done).off('close', done);
-          resolve();
-        };
-        req.on('readable', done).on('end', done).on('close', done);
-      });
+    } catch (err) {
+      this.panic(err);
+    }
+  };
+
+  private panic(err: unknown): void {
+    this.runtime.panics++;
+    this.runtime.logger.error({ err, frontend: this.frontendId }, 'Proxy handler failed');
+    this.abandonUpstream();
+    this.replyError(502, LbErrorCode.INTERNAL, true);
+  }
+
+  /** Parse every complete request head buffered, one exchange at a time. */
+  private readHeads(): void {
+    while (this.phase === HEAD && this.pending !== null) {
+      const pending = this.pending;
+      if (this.idle) {
+        this.idle = false;
+        this.since = this.runtime.now();
+      }
+      const end = headEnd(pending, this.searched);
+      const limit = this.runtime.config.maxHeaderBytes;
+      if (end < 0 ? pending.length > limit : end - 4 > limit) {
+        this.stats.requests++;
+        this.startClock();
+        this.replyError(431, LbErrorCode.BAD_REQUEST, true);
+        return;
+      }
+      if (end < 0) {
+        this.searched = pending.length;
+        return;
+      }
+      this.headText = pending.toString('latin1', 0, end - 4);
+      this.pending = end < pending.length ? pending.subarray(end) : null;
+      this.searched = 0;
+      this.beginRequest();
+    }
+    if (this.phase === HEAD && this.paused) {
+      this.paused = false;
+      this.socket.resume();
     }
   }
-}
 
-const CLIENT_GONE = 'Client went away';
-
-/**
- * One try of a request on one backend: the undici dispatch handler, and the session a drain's
- * grace time can cut. One object per try, methods on the prototype (this is the hot path).
- */
-class Attempt implements Dispatcher.DispatchHandler {
-  requestSent = false;
-  responseStarted = false;
-  controller: Dispatcher.DispatchController | undefined;
-  private finished = false;
-  private draining = false;
-
-  constructor(
-    private readonly exchange: HttpExchange,
-    readonly picked: PickedBackend,
-  ) {}
-
-  /** The session is over on this backend (idempotent). */
-  end(): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.picked.state.end();
-    this.picked.state.sessions.delete(this);
+  private startClock(): void {
+    this.started = this.runtime.now();
+    this.head = undefined;
+    this.pool = undefined;
+    this.picked = undefined;
+    this.attempts = 0;
+    this.tried = undefined;
   }
 
-  /** Session: the drain grace time is over. */
-  abort(): void {
-    this.controller?.abort(new LbError(LbErrorCode.BACKEND_RESET, 'Drain grace time over'));
+  private beginRequest(): void {
+    this.stats.requests++;
+    this.startClock();
+    const head = this.parseHead();
+    const pool = head && this.routeOrRefuse(head);
+    if (!head || !pool) return;
+    this.affinity = affinityOf(this.runtime, pool, head, this.client);
+    const forward = backendRequestHead(head, this.client, this.localPort);
+    if (head.upgrade !== undefined) {
+      this.phase = TUNNEL;
+      startTunnel(this, pool, forward, this.takePending());
+      return;
+    }
+    this.body.start(head);
+    this.keepClient = head.keepAlive && !this.closing;
+    this.headText = forward;
+    if (head.expectContinue && !this.body.done && head.minor === 1) this.socket.write(CONTINUE);
+    this.dispatch();
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    this.requestSent = true;
-    if (this.exchange.clientGone) controller.abort(new LbError(LbErrorCode.BACKEND_RESET, CLIENT_GONE));
+  private parseHead(): RequestHead | undefined {
+    try {
+      this.head = parseRequestHead(this.headText);
+      return this.head;
+    } catch (err) {
+      if (!(err instanceof HeadError)) throw err;
+      const code = err.status === 501 ? LbErrorCode.NOT_IMPLEMENTED : LbErrorCode.BAD_REQUEST;
+      this.replyError(err.status, code, true);
+      return undefined;
+    }
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    statusCode: number,
-    headers: IncomingHttpHeaders,
-  ): void {
-    if (statusCode < 200) return;
-    this.responseStarted = true;
-    this.exchange.responseStart(statusCode, headers);
+  /** The request's pool, or undefined after answering why there is none (or why not to go on). */
+  private routeOrRefuse(head: RequestHead): Pool | undefined {
+    const pool = routeRequest(this.runtime, this.frontendId, head);
+    if (typeof pool === 'string') {
+      // A body we will not read cannot be told from the next request: close after answering.
+      this.replyError(statusOf(pool), pool, head.chunked || head.contentLength > 0 || !head.keepAlive);
+      return undefined;
+    }
+    const maxBody = this.runtime.config.maxBodyBytes;
+    if (maxBody > 0 && head.contentLength > maxBody) {
+      this.replyError(413, LbErrorCode.BODY_TOO_LARGE, true);
+      return undefined;
+    }
+    this.pool = pool;
+    return pool;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.picked.state.bytesOut += chunk.length;
-    const res = this.exchange.res;
-    if (res.write(chunk)) return;
-    controller.pause();
-    if (this.draining) return;
-    this.draining = true;
-    res.on('drain', () => controller.resume());
+  /** The buffered bytes, handed over (to a tunnel). */
+  takePending(): Buffer | null {
+    const pending = this.pending;
+    this.pending = null;
+    // Paused until the splice pipes it: data with no listener would be lost.
+    this.socket.pause();
+    this.socket.off('data', this.onData);
+    return pending;
   }
 
-  onResponseEnd(): void {
-    this.end();
-    this.exchange.responseEnd(this);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.end();
-    this.exchange.onError(this, error);
-  }
-}
-
-class HttpExchange {
-  /** Backends that failed this request already (made on the first retry). */
-  private tried: Set<string> | undefined;
-  private readonly started: number;
-  private attempts = 0;
-  private current: Attempt | undefined;
-  clientGone = false;
-  private status = 0;
-  private readonly body: LazyBody | undefined;
-
-  constructor(
-    private readonly runtime: LbRuntime,
-    private readonly stats: FrontendStats,
-    private readonly frontendId: string,
-    private readonly pool: Pool,
-    private readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    private readonly hashKey: string,
-    /** A new affinity cookie to hand the client (consistent hashing on a cookie it did not have). */
-    private readonly setCookie: string | undefined,
-  ) {
-    this.started = runtime.now();
-    this.body = hasBody(req) ? new LazyBody(req, runtime.config.maxBodyBytes) : undefined;
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      // The client went away: cancel the upstream request so nothing leaks.
-      this.clientGone = true;
-      this.current?.controller?.abort(new LbError(LbErrorCode.BACKEND_RESET, CLIENT_GONE));
-    });
-  }
-
-  start(): void {
+  /** Pick a backend not tried yet (any backend when all were) and get a connection to it. */
+  private dispatch(): void {
+    const pool = this.pool as Pool;
+    const hashKey = (this.affinity as Affinity).hashKey;
+    const runtime = this.runtime;
     const picked =
-      this.runtime.pick(this.pool, this.hashKey, this.tried) ??
-      (this.attempts > 0 ? this.runtime.pick(this.pool, this.hashKey) : undefined);
+      runtime.pick(pool, hashKey, this.tried) ??
+      (this.attempts > 0 ? runtime.pick(pool, hashKey) : undefined);
     if (!picked) {
-      if (this.attempts === 0)
-        this.runtime.noBackend.set(this.pool.id, (this.runtime.noBackend.get(this.pool.id) ?? 0) + 1);
-      this.fail(this.attempts === 0 ? LbErrorCode.NO_BACKEND : LbErrorCode.CONNECT_FAILED);
+      if (this.attempts === 0) runtime.noBackend.set(pool.id, (runtime.noBackend.get(pool.id) ?? 0) + 1);
+      const code = this.attempts === 0 ? LbErrorCode.NO_BACKEND : LbErrorCode.CONNECT_FAILED;
+      this.replyError(statusOf(code), code, !this.body.done || !this.keepClient);
       return;
     }
     this.attempts++;
-    const attempt = new Attempt(this, picked);
-    this.current = attempt;
-    picked.state.begin(this.runtime.now());
-    picked.state.sessions.add(attempt);
-    const req = this.req;
-    this.runtime.upstream(picked.backend).dispatch(
-      {
-        path: req.url ?? '/',
-        method: req.method as Dispatcher.HttpMethod,
-        headers: forwardRequestHeaders(req),
-        // undici streams any async iterable; its typings only list Readable.
-        body: (this.body ?? null) as Readable | null,
-      },
-      attempt,
-    );
+    this.picked = picked;
+    picked.state.begin(runtime.now());
+    picked.state.sessions.add(this);
+    this.attemptOpen = true;
+    this.phase = CONNECTING;
+    const upstream = runtime.upstreamFor(picked.backend);
+    this.waitingOn = upstream;
+    upstream.acquire(this.onConnection);
   }
 
-  responseStart(statusCode: number, headers: IncomingHttpHeaders): void {
-    this.status = statusCode;
-    if (this.clientGone) return;
-    const out = forwardResponseHeaders(headers);
-    if (this.setCookie) out['set-cookie'] = appendCookie(out['set-cookie'], this.setCookie);
-    this.res.writeHead(statusCode, out);
-  }
-
-  responseEnd(attempt: Attempt): void {
-    const state = attempt.picked.state;
-    this.runtime.recordOutcome(this.pool, state, this.status >= 500);
-    state.responses[Math.floor(this.status / 100)]! += 1;
-    this.res.end();
-    this.log(attempt);
-  }
-
-  onError(attempt: Attempt, error: Error): void {
-    if (this.clientGone) {
-      this.log(attempt);
+  private readonly onConnection = (result: UpstreamConnection | Error): void => {
+    this.waitingOn = undefined;
+    if (this.phase !== CONNECTING) {
+      if (!(result instanceof Error)) result.release(true);
       return;
     }
-    const code = (error as { code?: string }).code;
-    if (code === LbErrorCode.BODY_TOO_LARGE) {
-      sendError(this.res, this.stats, LbErrorCode.BODY_TOO_LARGE, true);
+    try {
+      if (result instanceof Error) this.connectFailed();
+      else this.send(result);
+    } catch (err) {
+      this.panic(err);
+    }
+  };
+
+  private connectFailed(): void {
+    const state = (this.picked as PickedBackend).state;
+    state.connectFailures++;
+    this.endAttempt();
+    this.runtime.recordOutcome(this.pool as Pool, state, true);
+    if (this.attempts <= this.runtime.config.retries) {
+      this.redispatch(state);
       return;
     }
-    const neverSent = !attempt.requestSent;
-    const failure = classifyFailure(code, neverSent);
-    countFailure(attempt.picked.state, failure);
-    this.runtime.recordOutcome(this.pool, attempt.picked.state, true);
-    if (this.retryable(attempt, failure) && this.attempts <= this.runtime.config.retries) {
-      attempt.picked.state.redispatches++;
-      this.runtime.retries++;
-      (this.tried ??= new Set()).add(attempt.picked.id);
-      this.start();
-      return;
-    }
-    if (attempt.responseStarted) {
-      this.res.destroy();
-      this.log(attempt);
-      return;
-    }
-    this.status = HTTP_STATUS[failure];
-    sendError(this.res, this.stats, failure);
-    this.log(attempt, failure);
+    this.replyError(502, LbErrorCode.CONNECT_FAILED, !this.body.done || !this.keepClient);
   }
 
-  /** Never sent (connect failed), or an idempotent bodiless request reset before any response. */
-  private retryable(attempt: Attempt, failure: LbErrorCode): boolean {
-    if (!attempt.requestSent) return !this.body?.started;
-    return (
-      failure === LbErrorCode.BACKEND_RESET &&
-      !attempt.responseStarted &&
-      this.body === undefined &&
-      IDEMPOTENT.has(this.req.method ?? '')
-    );
+  private redispatch(state: BackendState): void {
+    state.redispatches++;
+    this.runtime.retries++;
+    (this.tried ??= new Set()).add(state.id);
+    this.dispatch();
   }
 
-  private fail(code: LbErrorCode): void {
-    this.status = HTTP_STATUS[code];
-    sendError(this.res, this.stats, code);
-    this.log(undefined, code);
+  private send(connection: UpstreamConnection): void {
+    this.upstream = connection;
+    connection.user = this;
+    this.phase = FORWARDING;
+    this.response.reset(this.head as RequestHead);
+    const socket = connection.socket;
+    socket.cork();
+    socket.write(this.headText);
+    if (!this.body.done) this.forwardBody(connection);
+    socket.uncork();
   }
 
-  private log(attempt: Attempt | undefined, error?: LbErrorCode): void {
-    this.stats.responses[Math.floor(this.status / 100)]! += 1;
-    if (!this.runtime.config.accessLog) return;
-    this.runtime.logger.info(
-      {
-        frontend: this.frontendId,
-        pool: this.pool.id,
-        backend: attempt?.picked.id,
-        client: clientAddress(this.req),
-        method: this.req.method,
-        path: this.req.url,
-        status: this.clientGone ? 499 : this.status,
-        durationMs: this.runtime.now() - this.started,
-        attempts: this.attempts,
-        error,
-      },
-      'Request',
-    );
-  }
-}
-
-function classifyFailure(code: string | undefined, neverSent: boolean): LbErrorCode {
-  if (neverSent) return LbErrorCode.CONNECT_FAILED;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT')
-    return LbErrorCode.BACKEND_TIMEOUT;
-  return LbErrorCode.BACKEND_RESET;
-}
-
-function countFailure(state: BackendState, failure: LbErrorCode): void {
-  if (failure === LbErrorCode.CONNECT_FAILED) state.connectFailures++;
-  else if (failure === LbErrorCode.BACKEND_TIMEOUT) state.timeouts++;
-  else state.resets++;
-}
-
-const NO_AFFINITY = { hashKey: '', setCookie: undefined } as const;
-
-/** Consistent hashing: the key to hash, and a new cookie when the client has none yet. */
-function affinityOf(
-  runtime: LbRuntime,
-  pool: Pool,
-  req: IncomingMessage,
-): { hashKey: string; setCookie: string | undefined } {
-  if (pool.algorithm !== 'consistent-hash') return NO_AFFINITY;
-  if (pool.hashOn !== 'cookie') return { hashKey: clientAddress(req), setCookie: undefined };
-  const name = runtime.config.stickyCookie;
-  const existing = cookieValue(req.headers.cookie, name);
-  if (existing !== undefined) return { hashKey: existing, setCookie: undefined };
-  const hashKey = randomBytes(12).toString('base64url');
-  return { hashKey, setCookie: `${name}=${hashKey}; Path=/; HttpOnly` };
-}
-
-function appendCookie(existing: string | number | string[] | undefined, cookie: string): string[] {
-  if (existing === undefined) return [cookie];
-  return Array.isArray(existing) ? [...existing, cookie] : [String(existing), cookie];
-}
-
-/** The pool for a request on a frontend of the current table, or why there is none. */
-export function routeRequest(
-  runtime: LbRuntime,
-  frontendId: string,
-  req: IncomingMessage,
-): Pool | LbErrorCode {
-  const frontend = runtime.table.frontendsById.get(frontendId);
-  if (!frontend?.router) return LbErrorCode.NO_BACKEND;
-  const poolId = matchRoute(frontend.router, req.headers.host, req.url ?? '/');
-  const pool = poolId === undefined ? undefined : runtime.table.pools.get(poolId);
-  return pool ?? LbErrorCode.NO_ROUTE;
-}
-
-/** Handle one request on an HTTP frontend. Never throws: a top-level catch answers 502. */
-export function handleHttpRequest(
-  runtime: LbRuntime,
-  frontendId: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-): void {
-  const stats = runtime.frontendStatsFor(frontendId);
-  stats.requests++;
-  try {
-    const pool = routeRequest(runtime, frontendId, req);
-    if (typeof pool === 'string') {
-      sendError(res, stats, pool);
+  /** Stream buffered request body bytes to the backend; what follows the body stays buffered. */
+  private forwardBody(connection: UpstreamConnection): void {
+    const pending = this.pending;
+    if (pending === null) return;
+    let end: number;
+    try {
+      end = this.body.take(pending, this.runtime.config.maxBodyBytes);
+    } catch (err) {
+      if (!(err instanceof HeadError)) throw err;
+      end = BAD_FRAMING;
+    }
+    if (end < 0) {
+      this.abandonUpstream();
+      if (end === BODY_TOO_LARGE) this.replyError(413, LbErrorCode.BODY_TOO_LARGE, true);
+      else this.replyError(400, LbErrorCode.BAD_REQUEST, true);
       return;
     }
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (runtime.config.maxBodyBytes > 0 && length > runtime.config.maxBodyBytes) {
-      sendError(res, stats, LbErrorCode.BODY_TOO_LARGE, true);
+    this.pending = end < pending.length ? pending.subarray(end) : null;
+    (this.picked as PickedBackend).state.bytesIn += end;
+    const written = connection.socket.write(end === pending.length ? pending : pending.subarray(0, end));
+    if (!written && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  onUpstreamDrain(): void {
+    if (this.paused && this.phase === FORWARDING) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  onUpstreamData(chunk: Buffer): void {
+    try {
+      this.response.read(chunk);
+    } catch (err) {
+      this.panic(err);
+    }
+  }
+
+  /** ResponseReader: write to the client; false when the client's buffer is full (reads pause). */
+  writeClient(data: string | Buffer): void {
+    if (typeof data !== 'string') (this.picked as PickedBackend).state.bytesOut += data.length;
+    if (!this.socket.write(data)) this.upstream?.socket.pause();
+  }
+
+  /** ResponseReader: the head as the client gets it. */
+  clientHeadSuffix(closeAfter: boolean): string {
+    const head = this.head as RequestHead;
+    if (closeAfter) this.keepClient = false;
+    let suffix = (this.affinity as Affinity).setCookie;
+    if (!this.keepClient) suffix += 'Connection: close\r\n';
+    else if (head.minor === 0) suffix += 'Connection: keep-alive\r\n';
+    return suffix;
+  }
+
+  /** ResponseReader: the response is complete; the backend connection is reusable or not. */
+  responseDone(reusable: boolean, idleHintMs: number): void {
+    const connection = this.upstream;
+    this.upstream = undefined;
+    connection?.socket.resume();
+    connection?.release(reusable && this.body.done, idleHintMs);
+    const state = (this.picked as PickedBackend).state;
+    const status = this.response.status;
+    this.endAttempt();
+    this.runtime.recordOutcome(this.pool as Pool, state, status >= 500);
+    state.responses[Math.floor(status / 100)]! += 1;
+    this.log(status);
+    // The backend answered before the whole body arrived: the rest cannot be told from a request.
+    if (!this.body.done) this.keepClient = false;
+    this.nextRequest();
+  }
+
+  private nextRequest(): void {
+    this.served++;
+    if (!this.keepClient || this.closing) {
+      this.close();
       return;
     }
-    const { hashKey, setCookie } = affinityOf(runtime, pool, req);
-    new HttpExchange(runtime, stats, frontendId, pool, req, res, hashKey, setCookie).start();
-  } catch (err) {
-    runtime.panics++;
-    runtime.logger.error({ err, frontend: frontendId }, 'Proxy handler failed');
-    sendError(res, stats, LbErrorCode.INTERNAL);
+    this.phase = HEAD;
+    this.idle = true;
+    this.since = this.runtime.now();
+    if (this.pending !== null) this.readHeads();
+    else if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  onUpstreamClose(error: Error | undefined): void {
+    this.upstream = undefined;
+    if (this.response.untilClose()) {
+      this.responseDone(false, 0);
+      return;
+    }
+    this.upstreamFailed(LbErrorCode.BACKEND_RESET, error);
+  }
+
+  onUpstreamTimeout(): void {
+    this.abandonUpstream();
+    this.upstreamFailed(LbErrorCode.BACKEND_TIMEOUT, undefined);
+  }
+
+  /** ResponseReader: the backend's response is malformed. */
+  badResponse(): void {
+    this.abandonUpstream();
+    this.upstreamFailed(LbErrorCode.BAD_RESPONSE, undefined);
+  }
+
+  /** The exchange failed on the backend's side after the request was (at least partly) sent. */
+  private upstreamFailed(code: LbErrorCode, _error: Error | undefined): void {
+    if (this.phase !== FORWARDING) return;
+    const state = (this.picked as PickedBackend).state;
+    if (code === LbErrorCode.BACKEND_TIMEOUT) state.timeouts++;
+    else state.resets++;
+    this.endAttempt();
+    this.runtime.recordOutcome(this.pool as Pool, state, true);
+    const retryable = code === LbErrorCode.BACKEND_RESET && !this.response.started;
+    if (retryable && safeToResend(this.head as RequestHead) && this.attempts <= this.runtime.config.retries) {
+      this.redispatch(state);
+      return;
+    }
+    if (this.response.started) {
+      this.log(this.response.status, code);
+      this.socket.destroy();
+      this.phase = CLOSED;
+      return;
+    }
+    this.replyError(statusOf(code), code, !this.body.done || !this.keepClient);
+  }
+
+  /** Detach from the backend connection and close it (its state is unknown). */
+  private abandonUpstream(): void {
+    const connection = this.upstream;
+    this.upstream = undefined;
+    if (connection) {
+      connection.user = undefined;
+      connection.socket.destroy();
+    }
+    if (this.waitingOn) {
+      this.waitingOn.cancel(this.onConnection);
+      this.waitingOn = undefined;
+    }
+  }
+
+  private endAttempt(): void {
+    const picked = this.picked;
+    if (!picked || !this.attemptOpen) return;
+    this.attemptOpen = false;
+    picked.state.sessions.delete(this);
+    picked.state.end();
+  }
+
+  /** Answer with an error the proxy made itself, then go on or close. */
+  replyError(status: number, code: LbErrorCode, close: boolean): void {
+    if (status < 500) this.stats.refuse(status);
+    this.endAttempt();
+    if (this.phase === CLOSED) return;
+    this.socket.write(errorResponse(status, code, close));
+    this.log(status, code);
+    if (close) this.keepClient = false;
+    else this.keepClient = (this.head?.keepAlive ?? false) && this.body.done;
+    this.nextRequest();
+  }
+
+  /** End the connection after what was written; destroy it if the client lingers. */
+  close(): void {
+    if (this.phase === CLOSED) return;
+    this.phase = CLOSED;
+    this.pending = null;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), LINGER_MS).unref();
+  }
+
+  /** Session: a drain's grace time is over. */
+  abort(): void {
+    if (this.phase === CONNECTING || this.phase === FORWARDING) {
+      const started = this.response.started;
+      this.abandonUpstream();
+      const state = this.picked?.state;
+      if (state) state.resets++;
+      if (started) this.socket.destroy();
+      else this.replyError(502, LbErrorCode.BACKEND_RESET, true);
+    }
+  }
+
+  private onClientClose(): void {
+    const inFlight = this.phase === CONNECTING || this.phase === FORWARDING;
+    if (this.phase !== TUNNEL) this.phase = CLOSED;
+    if (!inFlight) return;
+    // The client went away: cancel the upstream request so nothing leaks.
+    this.abandonUpstream();
+    this.endAttempt();
+    this.log(499);
+  }
+
+  /** Timeouts, checked by the listener's sweep (no timer per request). */
+  checkTimeouts(now: number): void {
+    const t = this.runtime.config.timeouts;
+    if (this.phase === HEAD) {
+      if (this.idle && this.served > 0) {
+        if (now - this.since >= t.clientKeepAliveMs) this.destroy();
+      } else if (now - this.since >= t.clientHeadersMs) {
+        this.stats.requests++;
+        this.startClock();
+        this.replyError(408, LbErrorCode.CLIENT_TIMEOUT, true);
+      }
+    } else if ((this.phase === CONNECTING || this.phase === FORWARDING) && !this.body.done) {
+      if (now - this.started < t.clientRequestMs) return;
+      if (this.response.started) this.destroy();
+      else {
+        this.abandonUpstream();
+        this.replyError(408, LbErrorCode.CLIENT_TIMEOUT, true);
+      }
+    }
+  }
+
+  /** The listener is going away: idle connections close now, busy ones after their exchange. */
+  closeWhenIdle(): void {
+    this.closing = true;
+    if (this.phase === HEAD && this.idle) this.destroy();
+  }
+
+  destroy(): void {
+    this.phase = CLOSED;
+    this.socket.destroy();
+  }
+
+  get isClosed(): boolean {
+    return this.phase === CLOSED || this.phase === TUNNEL;
+  }
+
+  private log(status: number, error?: LbErrorCode): void {
+    this.stats.responses[Math.floor(status / 100)]! += 1;
+    if (this.runtime.config.accessLog) logRequest(this.runtime, this, status, error);
   }
 }

@@ -1,12 +1,10 @@
-import http from 'node:http';
 import net from 'node:net';
 import type { Socket } from 'node:net';
 import { LbError, LbErrorCode } from './errors';
-import { handleHttpRequest } from './http-proxy';
+import { ClientConnection } from './http-proxy';
 import type { Frontend, FrontendMode, RouteTable } from './route-table';
 import type { LbRuntime } from './runtime';
 import { handleTcpConnection } from './tcp-proxy';
-import { handleUpgrade } from './websocket';
 
 /** A frontend as bound: `port` is the real one (differs from the table's when `portFor` maps it). */
 export interface BoundFrontend {
@@ -20,15 +18,12 @@ interface Listener {
   readonly bound: BoundFrontend;
   readonly server: net.Server;
   readonly sockets: Set<Socket>;
+  /** HTTP frontends: the client connections, for the timeout sweep and graceful close. */
+  readonly clients: Set<ClientConnection>;
 }
 
 /** Maps a frontend to the port to bind; tests map every frontend to 0 (any free port). */
 export type PortMapper = (frontend: Frontend) => number;
-
-const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
-};
 
 /**
  * The set of bound frontends. `reconcile` binds listeners for new frontends before it closes the
@@ -37,6 +32,8 @@ const CLIENT_ERRORS: Readonly<Record<string, [number, string]>> = {
  */
 export class FrontendListeners {
   private readonly listeners = new Map<string, Listener>();
+  /** One periodic check of every HTTP client's timeouts (Node's http server does the same). */
+  private sweep: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly runtime: LbRuntime,
@@ -85,7 +82,7 @@ export class FrontendListeners {
     }
   }
 
-  private createServer(frontend: Frontend): net.Server {
+  private createServer(frontend: Frontend, clients: Set<ClientConnection>): net.Server {
     const runtime = this.runtime;
     const id = frontend.id;
     if (frontend.mode === 'tcp') {
@@ -93,39 +90,42 @@ export class FrontendListeners {
         handleTcpConnection(runtime, id, socket),
       );
     }
-    const t = runtime.config.timeouts;
-    const server = http.createServer(
-      {
-        maxHeaderSize: runtime.config.maxHeaderBytes,
-        headersTimeout: t.clientHeadersMs,
-        requestTimeout: t.clientRequestMs,
-        keepAliveTimeout: t.clientKeepAliveMs,
-        // Node checks the two timeouts above on this period (30 s by default: far too coarse).
-        connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(t.clientHeadersMs / 4))),
-        noDelay: true,
-      },
-      (req, res) => handleHttpRequest(runtime, id, req, res),
-    );
-    server.on('upgrade', (req, socket, head) => handleUpgrade(runtime, id, req, socket, head));
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      const [status, text] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'Bad Request'];
-      if (err.code !== 'ECONNRESET' && socket.writable) {
-        runtime.frontendStatsFor(id).refuse(status);
-        socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-      }
-      socket.destroy();
-    });
-    server.on('connection', (socket: Socket) => {
+    this.startSweep();
+    return net.createServer({ noDelay: true }, (socket) => {
       const stats = runtime.frontendStatsFor(id);
       stats.connections++;
       stats.currentConnections++;
-      socket.once('close', () => stats.currentConnections--);
+      const client = new ClientConnection(runtime, id, socket);
+      clients.add(client);
+      socket.once('close', () => {
+        stats.currentConnections--;
+        clients.delete(client);
+      });
     });
-    return server;
   }
 
+  private startSweep(): void {
+    if (this.sweep) return;
+    const t = this.runtime.config.timeouts;
+    const shortest = Math.min(t.clientHeadersMs, t.clientRequestMs, t.clientKeepAliveMs);
+    this.sweep = setInterval(
+      () => {
+        const now = this.runtime.now();
+        for (const listener of this.listeners.values())
+          for (const client of listener.clients) if (!client.isClosed) client.checkTimeouts(now);
+        for (const client of this.released) if (!client.isClosed) client.checkTimeouts(now);
+      },
+      Math.max(10, Math.min(1000, Math.floor(shortest / 4))),
+    );
+    this.sweep.unref();
+  }
+
+  /** Clients of listeners being released: still checked until they close. */
+  private readonly released = new Set<ClientConnection>();
+
   private bind(frontend: Frontend): Promise<Listener> {
-    const server = this.createServer(frontend);
+    const clients = new Set<ClientConnection>();
+    const server = this.createServer(frontend, clients);
     const sockets = new Set<Socket>();
     server.on('connection', (socket: Socket) => {
       sockets.add(socket);
@@ -137,7 +137,7 @@ export class FrontendListeners {
         server.off('error', reject);
         const address = server.address() as net.AddressInfo;
         const bound = { id: frontend.id, mode: frontend.mode, host: address.address, port: address.port };
-        resolve({ bound, server, sockets });
+        resolve({ bound, server, sockets, clients });
       });
     });
   }
@@ -154,8 +154,18 @@ export class FrontendListeners {
         clearTimeout(timer);
         resolve();
       });
-      if (listener.server instanceof http.Server) listener.server.closeIdleConnections();
+      this.closeIdle(listener);
     });
+  }
+
+  /** Idle keep-alive clients close now; busy ones after their exchange (and keep their timeouts). */
+  private closeIdle(listener: Listener): void {
+    for (const client of listener.clients) {
+      client.closeWhenIdle();
+      if (client.isClosed) continue;
+      this.released.add(client);
+      client.socket.once('close', () => this.released.delete(client));
+    }
   }
 
   /** Close every listener; open connections get `graceMs` to finish. */
@@ -174,10 +184,12 @@ export class FrontendListeners {
               clearTimeout(timer);
               resolve();
             });
-            if (listener.server instanceof http.Server) listener.server.closeIdleConnections();
+            this.closeIdle(listener);
             if (graceMs === 0) cut();
           }),
       ),
     );
+    clearInterval(this.sweep);
+    this.sweep = undefined;
   }
 }

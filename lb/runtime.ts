@@ -1,4 +1,3 @@
-import { Pool as UndiciPool } from 'undici';
 import type { Logger } from '../lib';
 import { createBalancer, type Balancer } from './balance';
 import {
@@ -13,6 +12,7 @@ import type { LbConfig } from './config';
 import { HealthChecker, type CheckTarget } from './health';
 import { pickBackend, poolMembers, type PickedBackend } from './pick';
 import type { Algorithm, Backend, Pool, RouteTable } from './route-table';
+import { Upstream } from './upstream';
 
 /** Per-frontend counters for the stats page and /metrics. */
 export class FrontendStats {
@@ -37,24 +37,17 @@ export const EMPTY_ROUTE_TABLE: RouteTable = {
   warnings: [],
 };
 
-interface Upstream {
-  readonly host: string;
-  readonly port: number;
-  readonly dispatcher: UndiciPool;
-}
+/** Idle backend connections close after this unless the backend asked for less (undici's default too). */
+const UPSTREAM_IDLE_MS = 4000;
+/** How often idle backend connections are checked for age. */
+const REAP_INTERVAL_MS = 500;
 
 const NO_MEMBERS: readonly BackendState[] = [];
 
-function originOf(backend: { host: string; port: number }): string {
-  return backend.host.includes(':')
-    ? `http://[${backend.host}]:${backend.port}`
-    : `http://${backend.host}:${backend.port}`;
-}
-
 /**
  * Everything the proxies share at run time: the current route table (one reference, swapped by
- * `apply`), backend state and balancer positions that survive swaps, one keep-alive undici pool per
- * backend, the health checker and drain timers.
+ * `apply`), backend state and balancer positions that survive swaps, one pool of keep-alive connections
+ * per backend, the health checker and drain timers.
  */
 export class LbRuntime {
   table: RouteTable = EMPTY_ROUTE_TABLE;
@@ -70,6 +63,7 @@ export class LbRuntime {
   private members = new WeakMap<Pool, readonly PickedBackend[]>();
   private readonly drainTimers = new Map<string, NodeJS.Timeout>();
   private readonly health: HealthChecker;
+  private readonly reaper: NodeJS.Timeout;
   private closed = false;
 
   constructor(
@@ -78,6 +72,11 @@ export class LbRuntime {
     readonly now: () => number = Date.now,
   ) {
     this.health = new HealthChecker((id, result) => this.onCheck(id, result));
+    this.reaper = setInterval(() => {
+      const at = this.now();
+      for (const upstream of this.upstreams.values()) upstream.reap(at);
+    }, REAP_INTERVAL_MS);
+    this.reaper.unref();
   }
 
   /** Swap in a new route table. In-flight work keeps the backend and upstream it started with. */
@@ -135,24 +134,25 @@ export class LbRuntime {
     );
   }
 
-  /** The keep-alive connection pool for a backend, created on first use. */
-  upstream(backend: Backend): UndiciPool {
+  /** The keep-alive connections to a backend, created on first use. */
+  upstreamFor(backend: Backend): Upstream {
     const existing = this.upstreams.get(backend.id);
-    if (existing && existing.host === backend.host && existing.port === backend.port)
-      return existing.dispatcher;
-    if (existing) void existing.dispatcher.close().catch(() => undefined);
-    const origin = originOf(backend);
+    if (existing && existing.host === backend.host && existing.port === backend.port) return existing;
+    existing?.close();
     const { timeouts } = this.config;
-    const dispatcher = new UndiciPool(origin, {
-      connections: this.config.maxConnectionsPerBackend,
-      pipelining: 1,
-      keepAliveTimeout: 4000,
-      connect: { timeout: timeouts.connectMs },
-      headersTimeout: timeouts.serverMs,
-      bodyTimeout: timeouts.serverMs,
-    });
-    this.upstreams.set(backend.id, { host: backend.host, port: backend.port, dispatcher });
-    return dispatcher;
+    const upstream = new Upstream(
+      backend.host,
+      backend.port,
+      {
+        maxConnections: this.config.maxConnectionsPerBackend,
+        connectMs: timeouts.connectMs,
+        serverMs: timeouts.serverMs,
+        idleMs: UPSTREAM_IDLE_MS,
+      },
+      this.now,
+    );
+    this.upstreams.set(backend.id, upstream);
+    return upstream;
   }
 
   /** Passive health: count an outcome against the backend, in the pool it was picked from. */
@@ -241,15 +241,11 @@ export class LbRuntime {
     const upstream = this.upstreams.get(id);
     this.upstreams.delete(id);
     this.states.delete(id);
-    // close() lets running requests finish; destroy() after the grace time cuts what is left.
-    const closing = upstream?.dispatcher.close().catch(() => undefined);
+    // Idle connections close now, busy ones when their exchange ends; the grace time cuts the rest.
+    upstream?.close();
     if (!state || state.active === 0) return;
-    const timer = setTimeout(() => {
-      state.abortSessions();
-      void upstream?.dispatcher.destroy().catch(() => undefined);
-    }, this.config.timeouts.drainGraceMs);
+    const timer = setTimeout(() => state.abortSessions(), this.config.timeouts.drainGraceMs);
     timer.unref();
-    void closing?.then(() => clearTimeout(timer));
   }
 
   async close(): Promise<void> {
@@ -257,9 +253,10 @@ export class LbRuntime {
     this.health.close();
     for (const timer of this.drainTimers.values()) clearTimeout(timer);
     this.drainTimers.clear();
+    clearInterval(this.reaper);
     for (const state of this.states.values()) state.abortSessions();
-    const upstreams = [...this.upstreams.values()];
+    for (const upstream of this.upstreams.values()) upstream.close();
     this.upstreams.clear();
-    await Promise.all(upstreams.map((u) => u.dispatcher.destroy().catch(() => undefined)));
+    await Promise.resolve();
   }
 }

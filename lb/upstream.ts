@@ -1,0 +1,183 @@
+import net from 'node:net';
+
+/**
+ * Keep-alive connections to one backend, HAProxy's `http-reuse` in miniature: an idle connection
+ * is reused last-in first-out (warm in cache, the others age out), at most `maxConnections` are
+ * open, and further exchanges wait in order. An idle connection is closed before the backend
+ * would close it (its `Keep-Alive: timeout` hint minus a second, else `idleMs`), so a reused
+ * connection is rarely one the backend is closing; the rare race is the proxy's retry rule's job.
+ */
+
+/** What a connection reports to the exchange using it. */
+export interface UpstreamUser {
+  onUpstreamData(chunk: Buffer): void;
+  /** The connection closed while in use; `error` is set when it failed. */
+  onUpstreamClose(error: Error | undefined): void;
+  onUpstreamTimeout(): void;
+  onUpstreamDrain(): void;
+}
+
+export interface UpstreamOptions {
+  readonly maxConnections: number;
+  readonly connectMs: number;
+  /** No byte in either direction for this long while in use → `onUpstreamTimeout`. */
+  readonly serverMs: number;
+  /** An idle connection is closed after this long. */
+  readonly idleMs: number;
+}
+
+export class UpstreamConnection {
+  user: UpstreamUser | undefined;
+  /** When it went idle (epoch ms). */
+  idleSince = 0;
+  /** Close after this long idle: the backend's own hint when it gave one. */
+  idleMs: number;
+  /** Exchanges this connection has served (0 while the first is running). */
+  served = 0;
+  private error: Error | undefined;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly upstream: Upstream,
+  ) {
+    this.idleMs = upstream.options.idleMs;
+    socket.setNoDelay(true);
+    socket.setTimeout(upstream.options.serverMs);
+    socket.on('data', (chunk: Buffer) => {
+      const user = this.user;
+      // Bytes on an idle connection are a protocol error: the backend is not speaking HTTP/1.1.
+      if (user) user.onUpstreamData(chunk);
+      else socket.destroy();
+    });
+    socket.on('drain', () => this.user?.onUpstreamDrain());
+    socket.on('timeout', () => {
+      if (this.user) this.user.onUpstreamTimeout();
+      else socket.destroy();
+    });
+    socket.on('error', (err) => (this.error = err));
+    socket.on('close', () => {
+      const user = this.user;
+      this.user = undefined;
+      upstream.closed(this);
+      user?.onUpstreamClose(this.error ?? new Error('Backend closed the connection'));
+    });
+  }
+
+  /** Give the connection back: reused when `reusable`, else closed. */
+  release(reusable: boolean, idleHintMs = 0): void {
+    this.user = undefined;
+    this.served++;
+    if (!reusable || this.socket.destroyed) {
+      this.socket.destroy();
+      return;
+    }
+    if (idleHintMs > 0) this.idleMs = Math.min(this.upstream.options.idleMs, Math.max(0, idleHintMs - 1000));
+    this.upstream.idled(this);
+  }
+}
+
+type Waiter = (connection: UpstreamConnection | Error) => void;
+
+export class Upstream {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly waiting: Waiter[] = [];
+  /** Connections open or opening. */
+  open = 0;
+  private closing = false;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    readonly options: UpstreamOptions,
+    private readonly now: () => number,
+  ) {}
+
+  /** A connection for one exchange: an idle one, a new one, or the next one freed. */
+  acquire(done: Waiter): void {
+    const idle = this.idle.pop();
+    if (idle) {
+      done(idle);
+      return;
+    }
+    if (this.closing) {
+      done(new Error('Backend removed'));
+      return;
+    }
+    if (this.open >= this.options.maxConnections) {
+      this.waiting.push(done);
+      return;
+    }
+    this.connect(done);
+  }
+
+  /** Give up waiting (the client went away before a connection was free). */
+  cancel(done: Waiter): void {
+    const at = this.waiting.indexOf(done);
+    if (at >= 0) this.waiting.splice(at, 1);
+  }
+
+  private connect(done: Waiter): void {
+    this.open++;
+    const socket = net.connect({ host: this.host, port: this.port });
+    const connection = new UpstreamConnection(socket, this);
+    let settled = false;
+    const settle = (result: UpstreamConnection | Error): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.off('connect', onConnect);
+      socket.off('close', onFail);
+      done(result);
+    };
+    const onConnect = (): void => settle(connection);
+    const onFail = (): void => settle(new Error(`connect ${this.host}:${this.port} failed`));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      settle(new Error(`connect ${this.host}:${this.port} timed out`));
+    }, this.options.connectMs);
+    socket.once('connect', onConnect);
+    socket.once('close', onFail);
+  }
+
+  idled(connection: UpstreamConnection): void {
+    const next = this.waiting.shift();
+    if (next) {
+      next(connection);
+      return;
+    }
+    if (this.closing) {
+      connection.socket.destroy();
+      return;
+    }
+    connection.idleSince = this.now();
+    this.idle.push(connection);
+  }
+
+  closed(connection: UpstreamConnection): void {
+    this.open--;
+    const at = this.idle.indexOf(connection);
+    if (at >= 0) this.idle.splice(at, 1);
+    // A slot is free: the next waiter gets a new connection.
+    const next = this.waiting.shift();
+    if (next) this.connect(next);
+  }
+
+  /** Close idle connections past their idle time. */
+  reap(now: number): void {
+    for (let i = this.idle.length - 1; i >= 0; i--) {
+      const connection = this.idle[i] as UpstreamConnection;
+      if (now - connection.idleSince >= connection.idleMs) connection.socket.destroy();
+    }
+  }
+
+  /** No new connections; idle ones close now, busy ones when their exchange ends. */
+  close(): void {
+    this.closing = true;
+    for (const connection of [...this.idle]) connection.socket.destroy();
+    for (const waiter of this.waiting.splice(0)) waiter(new Error('Backend removed'));
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+}
