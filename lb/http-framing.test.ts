@@ -37,6 +37,9 @@ const RAW_RESPONSES: Readonly<Record<string, string>> = {
   '/malformed': 'HTTP/1.1 200 OK\r\nBad Header\r\nContent-Length: 2\r\n\r\nok',
   '/smuggle': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok',
   '/health': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+  // UTF-8 bytes of "é" in a field value (obs-text): must cross the proxy unchanged.
+  '/bytes':
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Disposition: attachment; filename="\xc3\xa9"\r\n\r\nok',
 };
 
 async function startRawBackend(): Promise<RawBackend> {
@@ -56,8 +59,8 @@ async function startRawBackend(): Promise<RawBackend> {
           used.add(socket);
         }
         const response = RAW_RESPONSES[path ?? ''] ?? RAW_RESPONSES['/length']!;
-        if (method === 'HEAD') socket.write(response.slice(0, response.indexOf('\r\n\r\n') + 4));
-        else socket.write(response);
+        if (method === 'HEAD') socket.write(response.slice(0, response.indexOf('\r\n\r\n') + 4), 'latin1');
+        else socket.write(response, 'latin1');
         if (response.includes('Connection: close')) socket.end();
       }
     });
@@ -114,7 +117,7 @@ class RawClient {
 
   async send(bytes: string, done: (text: string) => boolean): Promise<string> {
     const from = this.text.length;
-    this.socket.write(bytes);
+    this.socket.write(bytes, 'latin1');
     await eventually(() => done(this.text.slice(from)) || this.closed, 3000, 'response');
     return this.text.slice(from);
   }
@@ -238,6 +241,23 @@ describe('requests', () => {
     );
     expect(raw.requests[0]).toMatch(/^GET \/length\?x=1 HTTP\/1\.1\r\n/);
     expect(raw.requests[0]).toContain('X-Forwarded-Host: example.test');
+    expect(raw.requests[0]).toContain('\r\nHost: example.test\r\n');
+    expect(raw.requests[0]).not.toContain('ignored');
+  });
+
+  test('bytes above 127 in field values cross the proxy unchanged, both ways', async () => {
+    const raw = await startRawBackend();
+    const client = new RawClient(await startLb(raw.port));
+    const text = await client.send(get('/bytes', 'X-Name: caf\xc3\xa9\r\n'), (t) => t.endsWith('ok'));
+    expect(raw.requests[0]).toContain('\r\nX-Name: caf\xc3\xa9\r\n');
+    expect(text).toContain('filename="\xc3\xa9"\r\n');
+  });
+
+  test('empty lines before a request line are skipped (RFC 9112 §2.2)', async () => {
+    const raw = await startRawBackend();
+    const client = new RawClient(await startLb(raw.port));
+    const text = await client.send(`\r\n\r\n${get('/length')}`, (t) => t.endsWith('body'));
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK/);
   });
 
   test('a chunked request body reaches the backend whole, and the client connection is reused', async () => {

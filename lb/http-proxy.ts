@@ -12,7 +12,7 @@ import {
   unmapped,
   type Affinity,
 } from './http-reply';
-import { HeadError, headEnd, parseRequestHead, type RequestHead } from './http1';
+import { HeadError, headEnd, leadingEmptyLines, parseRequestHead, type RequestHead } from './http1';
 import { BODY_TOO_LARGE, RequestBody } from './request-body';
 import { ResponseReader } from './http-response';
 import type { PickedBackend } from './pick';
@@ -120,7 +120,8 @@ export class ClientConnection implements Session, UpstreamUser {
   /** Parse every complete request head buffered, one exchange at a time. */
   private readHeads(): void {
     while (this.phase === HEAD && this.pending !== null) {
-      const pending = this.pending;
+      const pending = this.dropEmptyLines(this.pending);
+      if (pending === null) break;
       if (this.idle) {
         this.idle = false;
         this.since = this.runtime.now();
@@ -142,10 +143,15 @@ export class ClientConnection implements Session, UpstreamUser {
       this.searched = 0;
       this.beginRequest();
     }
-    if (this.phase === HEAD && this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    if (this.phase === HEAD) this.resumeReading();
+  }
+
+  /** The buffered bytes without the empty lines a client may send before a request line. */
+  private dropEmptyLines(pending: Buffer): Buffer | null {
+    if (pending[0] !== 13 || this.searched > 0) return pending;
+    const skip = leadingEmptyLines(pending);
+    this.pending = skip === pending.length ? null : pending.subarray(skip);
+    return this.pending;
   }
 
   private startClock(): void {
@@ -281,7 +287,8 @@ export class ClientConnection implements Session, UpstreamUser {
     this.response.reset(this.head as RequestHead);
     const socket = connection.socket;
     socket.cork();
-    socket.write(this.headText);
+    // Heads were read as latin1: written back the same way, every byte is what the client sent.
+    socket.write(this.headText, 'latin1');
     if (!this.body.done) this.forwardBody(connection);
     socket.uncork();
   }
@@ -313,10 +320,13 @@ export class ClientConnection implements Session, UpstreamUser {
   }
 
   onUpstreamDrain(): void {
-    if (this.paused && this.phase === FORWARDING) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    if (this.phase === FORWARDING) this.resumeReading();
+  }
+
+  private resumeReading(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.socket.resume();
   }
 
   onUpstreamData(chunk: Buffer): void {
@@ -327,10 +337,10 @@ export class ClientConnection implements Session, UpstreamUser {
     }
   }
 
-  /** ResponseReader: write to the client; false when the client's buffer is full (reads pause). */
+  /** ResponseReader: write to the client; the backend's reads pause while the client's buffer is full. */
   writeClient(data: string | Buffer): void {
     if (typeof data !== 'string') (this.picked as PickedBackend).state.bytesOut += data.length;
-    if (!this.socket.write(data)) this.upstream?.socket.pause();
+    if (!this.socket.write(data, 'latin1')) this.upstream?.socket.pause();
   }
 
   /** ResponseReader: the head as the client gets it. */
@@ -370,34 +380,31 @@ export class ClientConnection implements Session, UpstreamUser {
     this.idle = true;
     this.since = this.runtime.now();
     if (this.pending !== null) this.readHeads();
-    else if (this.paused) {
-      this.paused = false;
-      this.socket.resume();
-    }
+    else this.resumeReading();
   }
 
-  onUpstreamClose(error: Error | undefined): void {
+  onUpstreamClose(): void {
     this.upstream = undefined;
     if (this.response.untilClose()) {
       this.responseDone(false, 0);
       return;
     }
-    this.upstreamFailed(LbErrorCode.BACKEND_RESET, error);
+    this.upstreamFailed(LbErrorCode.BACKEND_RESET);
   }
 
   onUpstreamTimeout(): void {
     this.abandonUpstream();
-    this.upstreamFailed(LbErrorCode.BACKEND_TIMEOUT, undefined);
+    this.upstreamFailed(LbErrorCode.BACKEND_TIMEOUT);
   }
 
   /** ResponseReader: the backend's response is malformed. */
   badResponse(): void {
     this.abandonUpstream();
-    this.upstreamFailed(LbErrorCode.BAD_RESPONSE, undefined);
+    this.upstreamFailed(LbErrorCode.BAD_RESPONSE);
   }
 
   /** The exchange failed on the backend's side after the request was (at least partly) sent. */
-  private upstreamFailed(code: LbErrorCode, _error: Error | undefined): void {
+  private upstreamFailed(code: LbErrorCode): void {
     if (this.phase !== FORWARDING) return;
     const state = (this.picked as PickedBackend).state;
     if (code === LbErrorCode.BACKEND_TIMEOUT) state.timeouts++;

@@ -85,18 +85,21 @@ export class ResponseReader {
     this.pending = null;
     this.searched = 0;
     const rest = pending.subarray(end);
-    const kind = this.head(pending.toString('latin1', 0, end - 4));
-    if (kind === BAD) return;
-    if (kind === INTERIM) {
-      // An interim response (100, 103): dropped; the final one follows.
-      if (rest.length > 0) this.read(rest);
-      return;
-    }
+    // Head and first body bytes leave in one write (one syscall).
     const socket = this.owner.socket;
     socket.cork();
-    if (rest.length > 0 || this.mode === NONE || (this.mode === LENGTH && this.remaining === 0))
-      this.body(rest);
-    socket.uncork();
+    try {
+      const kind = this.head(pending.toString('latin1', 0, end - 4));
+      if (kind === INTERIM) {
+        // An interim response (100, 103): dropped; the final one follows.
+        if (rest.length > 0) this.read(rest);
+      } else if (kind === FINAL) {
+        const empty = this.mode === NONE || (this.mode === LENGTH && this.remaining === 0);
+        if (rest.length > 0 || empty) this.body(rest);
+      }
+    } finally {
+      socket.uncork();
+    }
   }
 
   /** Parse and forward a head: FINAL, INTERIM (a 1xx, dropped) or BAD (reported). */

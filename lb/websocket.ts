@@ -35,7 +35,7 @@ export function startTunnel(
       end();
       return;
     }
-    upstream.write(head);
+    upstream.write(head, 'latin1');
     if (early !== null) upstream.write(early);
     const session = { abort: (): void => cut() };
     picked.state.sessions.add(session);

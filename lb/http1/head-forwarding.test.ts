@@ -65,6 +65,16 @@ describe('parseRequestHead: hop-by-hop fields', () => {
     expect(head.headers).toBe('Host: h\r\nX-Secret-Not: 3\r\nX-Kept: 5\r\n');
   });
 
+  test('Connection cannot strip Host (it routes the request)', () => {
+    const head = request('GET / HTTP/1.1', 'Host: example.org', 'Connection: host, x-a', 'X-A: 1');
+    expect(head.headers).toBe('Host: example.org\r\n');
+    expect(head.host).toBe('example.org');
+  });
+
+  test('an empty Upgrade value is no upgrade', () => {
+    expect(request('GET / HTTP/1.1', 'Host: h', 'Connection: upgrade', 'Upgrade: ').upgrade).toBeUndefined();
+  });
+
   test('Connection naming a field that is absent changes nothing', () => {
     expect(request('GET / HTTP/1.1', 'Host: h', 'Connection: X-None', 'X-A: 1').headers).toBe(
       'Host: h\r\nX-A: 1\r\n',

@@ -152,7 +152,8 @@ function connectionTokens(value: string, f: Fields): void {
     if (token === 'close') f.close = true;
     else if (token === 'keep-alive') f.keepAliveToken = true;
     else if (token === 'upgrade') f.upgradeToken = true;
-    else (f.extra ??= []).push(token);
+    // Host routes the request: a client cannot declare it hop-by-hop and have it removed.
+    else if (token !== 'host') (f.extra ??= []).push(token);
   }
 }
 
@@ -332,7 +333,7 @@ export function parseRequestHead(head: string): RequestHead {
     keepAlive: minor === 1 ? !f.close : f.keepAliveToken && !f.close,
     host,
     // Upgrade and Expect in an HTTP/1.0 request are ignored (RFC 9110 §7.8, §10.1.1).
-    upgrade: minor === 1 && f.upgradeToken && f.upgrade !== undefined ? f.upgrade : undefined,
+    upgrade: minor === 1 && f.upgradeToken && f.upgrade ? f.upgrade : undefined,
     expectContinue: minor === 1 && f.expect === '100-continue',
     forwardedFor: f.forwardedFor,
     cookie: f.cookie,
@@ -341,7 +342,7 @@ export function parseRequestHead(head: string): RequestHead {
 }
 
 function keepAliveTimeoutMs(value: string | undefined): number {
-  const match = value === undefined ? null : /(?:^|[,\s])timeout\s*=\s*(\d{1,6})/i.exec(value);
+  const match = value === undefined ? null : /(?:^|[,\s])timeout\s*=\s*(\d{1,6})(?![0-9])/i.exec(value);
   return match ? Number(match[1]) * 1000 : 0;
 }
 
@@ -374,6 +375,13 @@ export function parseResponseHead(head: string): ResponseHead {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** Empty lines (CRLF) before a request line, which RFC 9112 §2.2 asks servers to skip: their length. */
+export function leadingEmptyLines(buffer: Buffer): number {
+  let at = 0;
+  while (at + 1 < buffer.length && buffer[at] === 13 && buffer[at + 1] === 10) at += 2;
+  return at;
+}
 
 /**
  * Where the head in `buffer` ends: the index just past CRLFCRLF, or -1. `from` lets a caller

@@ -3,6 +3,7 @@
 export {
   HeadError,
   headEnd,
+  leadingEmptyLines,
   parseRequestHead,
   parseResponseHead,
   type RequestHead,
