@@ -42,7 +42,7 @@ export interface LbConfig {
   passive: PassiveHealthOptions;
   /** Retries of requests that never reached a backend, each on a different backend (HAProxy `retries` 3). */
   retries: number;
-  /** Request header bytes allowed (Node `maxHeaderSize`) → 431 beyond. */
+  /** Bytes of a request head (start line and fields) allowed → 431 beyond. */
   maxHeaderBytes: number;
   /** Request body bytes allowed → 413 beyond; 0 for no limit. */
   maxBodyBytes: number;
