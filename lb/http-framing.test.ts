@@ -253,6 +253,20 @@ describe('requests', () => {
     expect(text).toContain('filename="\xc3\xa9"\r\n');
   });
 
+  test('a 2 MiB body sent at once (before the backend connection is up) arrives whole', async () => {
+    const backend: TestBackend = await startBackend(cleanup, 'b', (req, res) => {
+      let n = 0;
+      req.on('data', (d: Buffer) => (n += d.length));
+      req.on('end', () => res.end(`got ${n}`));
+      return true;
+    });
+    const client = new RawClient(await startLb(backend.port, { maxBodyBytes: 0 }));
+    const size = 2 * 1024 * 1024;
+    client.socket.write(`POST /up HTTP/1.1\r\nHost: app\r\nContent-Length: ${size}\r\n\r\n`);
+    client.socket.write(Buffer.alloc(size, 'z'));
+    await eventually(() => client.text.endsWith(`got ${size}`), 5000, 'whole body acknowledged');
+  });
+
   test('empty lines before a request line are skipped (RFC 9112 §2.2)', async () => {
     const raw = await startRawBackend();
     const client = new RawClient(await startLb(raw.port));

@@ -313,7 +313,8 @@ export class ClientConnection implements Session, UpstreamUser {
     this.pending = end < pending.length ? pending.subarray(end) : null;
     (this.picked as PickedBackend).state.bytesIn += end;
     const written = connection.socket.write(end === pending.length ? pending : pending.subarray(0, end));
-    if (!written && !this.paused) {
+    if (written) this.resumeReading();
+    else if (!this.paused) {
       this.paused = true;
       this.socket.pause();
     }

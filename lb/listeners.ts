@@ -91,6 +91,8 @@ export class FrontendListeners {
       );
     }
     this.startSweep();
+    // Not half-open: a client that shuts its sending side is gone (as nginx and node:http treat
+    // it), so its upstream request is cancelled rather than left to finish for nobody.
     return net.createServer({ noDelay: true }, (socket) => {
       const stats = runtime.frontendStatsFor(id);
       stats.connections++;
