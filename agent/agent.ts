@@ -1,6 +1,14 @@
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createRegistry, silentLogger, type Logger, type Registry } from '../lib';
+import {
+  acquireDirLock,
+  createRegistry,
+  isDirLock,
+  silentLogger,
+  type DirLock,
+  type Logger,
+  type Registry,
+} from '../lib';
 import {
   CniError,
   CniErrorCode,
@@ -16,6 +24,7 @@ import {
 } from '../cni';
 import { createInformer, type Informer, type StateApi, type StoredObject } from '../state';
 import type { AgentConfig } from './config';
+import { AgentError, AgentErrorCode } from './errors';
 import { createDataplane } from './dataplane';
 import { openJournal, type Journal } from './ipam/journal';
 import { createIpamStore, type IpamStore } from './ipam/store';
@@ -257,7 +266,14 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const registry = o.registry ?? createRegistry();
   const metrics = createAgentMetrics(registry);
   await mkdir(c.dataDir, { recursive: true, mode: 0o700 });
-  const journal = await openJournal(c.dataDir);
+  const lock = lockDataDir(c.dataDir, log);
+  let journal: Journal;
+  try {
+    journal = await openJournal(c.dataDir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const p: Parts = {
     o,
     log,
@@ -302,6 +318,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
     });
   } catch (error) {
     await journal.close();
+    lock.release();
     throw error;
   }
   const closer = new AbortController();
@@ -322,6 +339,17 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
       await settled;
       await Promise.all([p.nat?.idle(), p.routes?.idle(), p.tasks?.idle(), p.vips?.close()]);
       await journal.close();
+      lock.release();
     },
   };
+}
+
+/** One agent per data dir: two would each think they own the same allocations. */
+function lockDataDir(dir: string, log: Logger): DirLock {
+  const result = acquireDirLock(dir, log);
+  if (isDirLock(result)) return result;
+  const holder = 'heldBy' in result ? `running process ${result.heldBy}` : 'another process';
+  throw new AgentError(AgentErrorCode.DATA_DIR_LOCKED, `Agent data dir ${dir} is locked by ${holder}`, {
+    field: 'dataDir',
+  });
 }

@@ -12,6 +12,8 @@ export const AgentErrorCode = {
   LEASE_REVOKED: 'SY_AGENT_LEASE_REVOKED',
   /** The IPAM journal could not be read or written. */
   IPAM_STORE: 'SY_AGENT_IPAM_STORE',
+  /** Another running agent holds the data dir (its IPAM journal must have one writer). */
+  DATA_DIR_LOCKED: 'SY_AGENT_DATA_DIR_LOCKED',
   /** The unix socket's directory is open to group or others, or the socket is in use. */
   SOCKET: 'SY_AGENT_SOCKET',
 } as const;

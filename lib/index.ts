@@ -17,3 +17,4 @@ export {
 } from './cidr';
 export { sanitizeLabel, sanitizeDomain, trimCut, LABEL_LIMITS, type LabelSpec } from './mesos-labels';
 export { hash32 } from './hash';
+export { acquireDirLock, isDirLock, LOCK_FILE, type DirLock, type DirLockRefusal } from './dir-lock';

@@ -1,92 +1,20 @@
-// The data-dir lock: a file created with O_EXCL holding the owner's PID, so two processes never
-// write one WAL. A lock whose PID is dead (the owner was killed) is stale and taken over.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Logger } from '../../lib';
+// The store's data-dir lock (lib's lock, refused with the store's own error).
+import { acquireDirLock as acquire, isDirLock, type DirLock, type Logger } from '../../lib';
 import { StateError, StateErrorCode } from '../errors';
 
-export const LOCK_FILE = 'LOCK';
-
-export interface DirLock {
-  readonly path: string;
-  /** Removes the lock file if it is still ours. Idempotent. */
-  release(): void;
-}
+export { LOCK_FILE, type DirLock } from '../../lib';
 
 export function acquireDirLock(dir: string, logger: Logger): DirLock {
-  const path = join(dir, LOCK_FILE);
-  // Two rounds: the second follows the removal of a stale lock.
-  for (let attempt = 0; attempt < 2; attempt++) {
-    if (tryCreate(path)) return makeLock(path);
-    const owner = readOwner(path);
-    if (owner !== undefined && (owner === process.pid || isAlive(owner))) {
-      throw new StateError(
-        StateErrorCode.UNAVAILABLE,
-        `Data dir ${dir} is locked by running process ${owner} (${path})`,
-        { details: { dir, pid: owner } },
-      );
-    }
-    logger.warn({ path, stalePid: owner }, 'Taking over a stale data-dir lock');
-    removeIfPresent(path);
-  }
+  const result = acquire(dir, logger);
+  if (isDirLock(result)) return result;
+  if ('raced' in result)
+    throw new StateError(
+      StateErrorCode.UNAVAILABLE,
+      `Could not lock data dir ${dir}: another process raced us`,
+    );
   throw new StateError(
     StateErrorCode.UNAVAILABLE,
-    `Could not lock data dir ${dir}: another process raced us`,
+    `Data dir ${dir} is locked by running process ${result.heldBy} (${result.path})`,
+    { details: { dir, pid: result.heldBy } },
   );
-}
-
-function tryCreate(path: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    writeSync(fd, `${process.pid}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
-}
-
-/** The PID in the lock, or undefined when the file is empty or unreadable (a crash mid-create). */
-function readOwner(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function removeIfPresent(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
-
-function makeLock(path: string): DirLock {
-  let held = true;
-  return {
-    path,
-    release(): void {
-      if (!held) return;
-      held = false;
-      if (readOwner(path) === process.pid) removeIfPresent(path);
-    },
-  };
 }
