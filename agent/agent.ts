@@ -265,15 +265,7 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   const log = (o.logger ?? silentLogger()).child({ room: 'agent' });
   const registry = o.registry ?? createRegistry();
   const metrics = createAgentMetrics(registry);
-  await mkdir(c.dataDir, { recursive: true, mode: 0o700 });
-  const lock = lockDataDir(c.dataDir, log);
-  let journal: Journal;
-  try {
-    journal = await openJournal(c.dataDir);
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
+  const { lock, journal } = await openDataDir(c.dataDir, log);
   const p: Parts = {
     o,
     log,
@@ -344,12 +336,20 @@ export async function startAgent(o: AgentOptions): Promise<Agent> {
   };
 }
 
-/** One agent per data dir: two would each think they own the same allocations. */
-function lockDataDir(dir: string, log: Logger): DirLock {
-  const result = acquireDirLock(dir, log);
-  if (isDirLock(result)) return result;
-  const holder = 'heldBy' in result ? `running process ${result.heldBy}` : 'another process';
-  throw new AgentError(AgentErrorCode.DATA_DIR_LOCKED, `Agent data dir ${dir} is locked by ${holder}`, {
-    field: 'dataDir',
-  });
+/** Lock the data dir (one agent per dir: two would each own the same allocations), open the journal. */
+async function openDataDir(dir: string, log: Logger): Promise<{ lock: DirLock; journal: Journal }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const lock = acquireDirLock(dir, log);
+  if (!isDirLock(lock)) {
+    const holder = 'heldBy' in lock ? `running process ${lock.heldBy}` : 'another process';
+    throw new AgentError(AgentErrorCode.DATA_DIR_LOCKED, `Agent data dir ${dir} is locked by ${holder}`, {
+      field: 'dataDir',
+    });
+  }
+  try {
+    return { lock, journal: await openJournal(dir) };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
