@@ -1,5 +1,6 @@
 import { eventually } from '../../../test/helpers/eventually';
-import { createRegistry, type Registry } from '../../../lib';
+import { Writable } from 'node:stream';
+import { createLogger, createRegistry, type Registry } from '../../../lib';
 import type { StoredObject, TaskSpec } from '../../model';
 import { useCleanup } from '../../server/testing';
 import { createMemoryStore, type ChangeEvent, type Store } from '../../store';
@@ -130,6 +131,31 @@ describe('Mesos sync against a store', () => {
     expect(result).toMatchObject({ ok: false, created: 0 });
     expect(source.hasSynced()).toBe(false);
     expect(store.revision).toBe(0);
+  });
+
+  it('logs a master that stays down once with its stack, not on every refresh', async () => {
+    const store = createMemoryStore();
+    defer(() => store.close());
+    const lines: { msg: string; err?: unknown }[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as { msg: string });
+        done();
+      },
+    });
+    const logger = createLogger({ destination, level: 'info' });
+    const source = createMesosSource({
+      api: store,
+      masters: [await deadAddress()],
+      stateTimeoutMs: 500,
+      logger,
+    });
+    defer(() => source.stop());
+    for (let i = 0; i < 3; i++) expect(await source.syncOnce()).toMatchObject({ ok: false });
+    const failures = lines.filter((l) => l.msg.startsWith('Mesos state fetch'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ msg: 'Mesos state fetch failed; keeping the current objects' });
+    expect(failures[0]?.err).toBeDefined();
   });
 
   it('leaves objects it does not own alone, and reports a name clash with one', async () => {

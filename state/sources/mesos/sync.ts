@@ -58,6 +58,8 @@ export interface SyncResult {
 }
 
 const KINDS: readonly Kind[] = ['Node', 'Task'];
+/** A fetch failing the same way again is logged once per this period. */
+const FAILURE_REMINDER_MS = 60_000;
 
 async function runPool<T>(
   items: readonly T[],
@@ -86,6 +88,10 @@ export class MesosSync {
   private running: Promise<SyncResult> | undefined;
   private synced = false;
   private lastLeader: string | undefined;
+  /** Consecutive failed fetches, and the last failure's code + message (logged in full once). */
+  private fetchFailures = 0;
+  private fetchFailure = '';
+  private fetchFailureLoggedAt = 0;
   private lastProblems = '';
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -152,12 +158,13 @@ export class MesosSync {
     } catch (err) {
       if (this.abort.signal.aborted) return { ok: false, ...empty, error: err };
       this.metrics.syncs.inc({ source: this.source, result: 'fetch_failed' });
-      const details = isSwitchyardError(err) ? err.details : undefined;
-      this.log.warn(
-        { code: codeOf(err), err, ...details },
-        'Mesos state fetch failed; keeping the current objects',
-      );
+      this.logFetchFailure(err);
       return { ok: false, ...empty, error: err };
+    }
+    if (this.fetchFailures > 0) {
+      this.log.info({ failures: this.fetchFailures }, 'Mesos state fetch recovered');
+      this.fetchFailures = 0;
+      this.fetchFailure = '';
     }
     try {
       const result = await this.write(fetched);
@@ -172,6 +179,31 @@ export class MesosSync {
       this.metrics.syncs.inc({ source: this.source, result: 'failed' });
       this.log.error({ code: codeOf(err), err }, 'Mesos sync failed; keeping the current objects');
       return { ok: false, leader: fetched.leader, ...empty, error: err };
+    }
+  }
+
+  /**
+   * A master that stays down fails every refresh: the first failure (and each new kind) is logged
+   * with its stack, the same failure again only as a one-line reminder once a minute.
+   */
+  private logFetchFailure(err: unknown): void {
+    const details = isSwitchyardError(err) ? err.details : undefined;
+    const kind = `${codeOf(err)} ${(err as Error | undefined)?.message ?? String(err)}`;
+    this.fetchFailures++;
+    const now = Date.now();
+    if (kind !== this.fetchFailure) {
+      this.fetchFailure = kind;
+      this.fetchFailureLoggedAt = now;
+      this.log.warn(
+        { code: codeOf(err), err, ...details },
+        'Mesos state fetch failed; keeping the current objects',
+      );
+    } else if (now - this.fetchFailureLoggedAt >= FAILURE_REMINDER_MS) {
+      this.fetchFailureLoggedAt = now;
+      this.log.warn(
+        { code: codeOf(err), failures: this.fetchFailures, ...details },
+        'Mesos state fetch still failing; keeping the current objects',
+      );
     }
   }
 
