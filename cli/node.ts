@@ -23,8 +23,11 @@ export interface NodeOptions {
   dns?: string;
   /** The DNS server's Mesos-DNS HTTP API, `host:port`. */
   dnsHttp?: string;
-  /** The proxy: the address its frontends bind, its admin endpoint and ingress port; undefined: off. */
-  lb?: { listenHost: string; admin: string; ingressPort: number };
+  /**
+   * The proxy: the address its frontends bind, its admin endpoint and ingress port, and the HTTPS
+   * ingress port with its certificate directory (both or neither); undefined: off.
+   */
+  lb?: { listenHost: string; admin: string; ingressPort: number; httpsPort?: number; certificates?: string };
   token?: string;
 }
 
@@ -171,13 +174,17 @@ async function startLbPart(
     informer: createInformer({ api: store, logger, signal: stop.signal }),
     listenHost: o.listenHost,
     ingressPort: o.ingressPort,
+    httpsPort: o.httpsPort ?? null,
+    certificates: o.certificates,
     admin,
     portFor: unprivilegedPort,
     logger,
     registry,
   });
   const adminUrl = `http://${hostText(lb.adminAddress?.host ?? '')}:${lb.adminAddress?.port ?? 0}`;
-  const frontends = lb.frontends.map((f) => `${f.mode} ${hostText(f.host)}:${f.port}`).join(', ');
+  const frontends = lb.frontends
+    .map((f) => `${f.tls ? 'https' : f.mode} ${hostText(f.host)}:${f.port}`)
+    .join(', ');
   return {
     lines: [`  proxy      stats ${adminUrl}/  frontends: ${frontends === '' ? 'none yet' : frontends}`],
     close: async () => {

@@ -5,7 +5,7 @@ import { runAgent } from './commands/agent';
 import { runApply } from './commands/apply';
 import { runDelete } from './commands/delete';
 import { runDns, type DnsCommandOptions } from './commands/dns';
-import { parseLbFlags, runLb, type LbFlags } from './commands/lb';
+import { parseHttpsFlags, parseLbFlags, runLb, type LbFlags } from './commands/lb';
 import { runDescribe } from './commands/describe';
 import { parseOutput, runGet } from './commands/get';
 import { runUp } from './commands/up';
@@ -87,6 +87,8 @@ interface UpFlags {
   lbListen: string;
   lbAdmin: string;
   ingressPort: number;
+  httpsPort?: number;
+  certs?: string;
   example?: string[];
   demo?: boolean;
   logLevel: string;
@@ -115,12 +117,22 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
       (v) => parsePort(v, '--ingress-port'),
       DEFAULTS.ingressPort,
     )
+    .option(
+      '--https-port <port>',
+      'port of the HTTPS ingress frontend (the ingress rules over TLS; needs --certs; default none)',
+      (v) => parsePort(v, '--https-port'),
+    )
+    .option(
+      '--certs <dir>',
+      'PEM certificates for --https-port, chosen by SNI (*.pem, or name.crt + name.key)',
+    )
     .option('--no-lb', 'do not run the proxy')
     .option('--example <file...>', 'manifests to apply at start (idempotent)')
     .option('--demo', 'serve a tiny HTTP backend for each example task that runs on this machine')
     .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
     .action(async (o: UpFlags) => {
       const g = program.opts<{ token?: string; data?: string }>();
+      const https = parseHttpsFlags(o.httpsPort, o.certs);
       result.exitCode = await runUp(
         {
           dataDir: g.data ?? defaultDataDir(),
@@ -129,7 +141,16 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
           ...(o.dns === false ? {} : { dns: o.dns, dnsHttp: o.dnsHttp }),
           ...(o.lb === false
             ? {}
-            : { lb: { listenHost: o.lbListen, admin: o.lbAdmin, ingressPort: o.ingressPort } }),
+            : {
+                lb: {
+                  listenHost: o.lbListen,
+                  admin: o.lbAdmin,
+                  ingressPort: o.ingressPort,
+                  ...(https.httpsPort === null
+                    ? {}
+                    : { httpsPort: https.httpsPort, certificates: https.certificates }),
+                },
+              }),
           examples: o.example ?? [],
           demo: o.demo === true,
           logLevel: o.logLevel,
@@ -322,6 +343,15 @@ function registerLb(program: Command, withApi: WithApi, io: CliIo): void {
     .option('--admin <host:port>', `stats page, JSON, /metrics and admin API (default ${DEFAULTS.lbAdmin})`)
     .option('--no-admin', 'no admin endpoint')
     .option('--no-vips', 'do not serve VIP objects on their addresses (an edge proxy)')
+    .option(
+      '--https-port <port>',
+      'port of the HTTPS ingress frontend (the ingress rules over TLS; needs --certs; default none)',
+      (v) => parsePort(v, '--https-port'),
+    )
+    .option(
+      '--certs <dir>',
+      'PEM certificates for --https-port, chosen by SNI (*.pem, or name.crt + name.key)',
+    )
     .option('--no-access-log', 'no log line per request and TCP session')
     .option('--log-level <level>', 'trace, debug, info, warn, error (env SWITCHYARD_LOG_LEVEL, default info)')
     .action((o: LbFlags) => {

@@ -15,7 +15,15 @@ import {
 } from './compile-pool';
 import { compileVipFrontends } from './compile-vip';
 import { buildHttpRouter, type IngressRuleInput } from './route-match';
-import type { Backend, Frontend, FrontendMode, HealthCheckConfig, Pool, RouteTable } from './route-table';
+import type {
+  Backend,
+  Frontend,
+  FrontendMode,
+  HealthCheckConfig,
+  HttpRouter,
+  Pool,
+  RouteTable,
+} from './route-table';
 
 /** What the route table is compiled from: plain arrays, as an informer lists them. */
 export interface RouteSnapshot {
@@ -31,6 +39,8 @@ export interface CompileOptions {
   readonly listenHost: string;
   /** The shared HTTP frontend that serves ingress rules (marathon-lb's :80); null for none. */
   readonly ingressPort: number | null;
+  /** The same ingress rules behind TLS (marathon-lb's :443); null or absent for none. */
+  readonly httpsPort?: number | null;
   /** Health-check settings for pools whose service sets none (HAProxy: TCP, inter 2 s, rise 2, fall 3). */
   readonly healthDefaults: HealthCheckConfig;
   /** Serve VIP objects on their addresses (default true); false for an edge proxy that should not. */
@@ -107,6 +117,8 @@ interface FrontendDraft {
   owner: string;
   defaultPool?: string;
   rules: IngressRuleInput[];
+  /** The HTTPS ingress frontend. */
+  tls?: true;
 }
 
 function sortByKey<T extends StoredObject>(objects: readonly T[]): T[] {
@@ -170,16 +182,45 @@ function ingressRulesOf(
   return rules;
 }
 
-function finishFrontend(draft: FrontendDraft, warn: (message: string) => void): Frontend {
+function finishFrontend(
+  draft: FrontendDraft,
+  warn: (message: string) => void,
+  router?: HttpRouter,
+): Frontend {
   const id = `${draft.host}:${draft.port}`;
   if (draft.mode === 'tcp')
     return { id, host: draft.host, port: draft.port, mode: 'tcp', pool: draft.defaultPool ?? '' };
-  const router = buildHttpRouter(draft.rules, draft.defaultPool, (rule, winner) =>
-    warn(
-      `${id}: ingress ${rule.host ?? '*'} ${rule.pathType} ${rule.path} → ${rule.pool} conflicts with ${winner}; ${winner} keeps it`,
-    ),
-  );
-  return { id, host: draft.host, port: draft.port, mode: 'http', router };
+  const built =
+    router ??
+    buildHttpRouter(draft.rules, draft.defaultPool, (rule, winner) =>
+      warn(
+        `${id}: ingress ${rule.host ?? '*'} ${rule.pathType} ${rule.path} → ${rule.pool} conflicts with ${winner}; ${winner} keeps it`,
+      ),
+    );
+  const frontend: Frontend = { id, host: draft.host, port: draft.port, mode: 'http', router: built };
+  return draft.tls ? { ...frontend, tls: true } : frontend;
+}
+
+/** Every draft as a frontend; the HTTPS ingress frontend shares the plain ingress frontend's router. */
+function finishFrontends(
+  drafts: ReadonlyMap<number, FrontendDraft>,
+  options: CompileOptions,
+  warn: (message: string) => void,
+): Frontend[] {
+  const frontends: Frontend[] = [];
+  let secure: FrontendDraft | undefined;
+  let ingressRouter: HttpRouter | undefined;
+  for (const draft of drafts.values()) {
+    if (draft.tls) {
+      secure = draft;
+      continue;
+    }
+    const frontend = finishFrontend(draft, warn);
+    if (draft.port === options.ingressPort) ingressRouter = frontend.router;
+    frontends.push(frontend);
+  }
+  if (secure) frontends.push(finishFrontend(secure, warn, ingressRouter));
+  return frontends;
 }
 
 /** The shared HTTP frontend for ingress rules, on `ingressPort` (merged into a service's HTTP frontend there). */
@@ -203,6 +244,36 @@ function addIngressFrontend(
     return;
   }
   draft.rules.push(...ingress);
+  drafts.set(port, draft);
+}
+
+/**
+ * The HTTPS ingress frontend on `httpsPort` (marathon-lb's :443): the same rules as the plain one
+ * (its router, once finished), behind TLS. A service port already there keeps it.
+ */
+function addHttpsFrontend(
+  ingress: readonly IngressRuleInput[],
+  drafts: Map<number, FrontendDraft>,
+  options: CompileOptions,
+  warn: (message: string) => void,
+): void {
+  const port = options.httpsPort;
+  if (ingress.length === 0 || port === undefined || port === null) return;
+  const existing = drafts.get(port);
+  if (existing) {
+    warn(`https port ${port} is a frontend of ${existing.owner}; no HTTPS ingress there`);
+    return;
+  }
+  const plain = options.ingressPort === null ? undefined : drafts.get(options.ingressPort);
+  const draft: FrontendDraft = {
+    host: options.listenHost,
+    port,
+    mode: 'http',
+    owner: 'ingress (https)',
+    rules: [...ingress],
+    tls: true,
+  };
+  if (plain?.mode === 'http' && plain.defaultPool !== undefined) draft.defaultPool = plain.defaultPool;
   drafts.set(port, draft);
 }
 
@@ -238,6 +309,7 @@ export function compileRouteTable(
     ingress.push(...ingressRulesOf(service, poolIdByPort, warn));
   }
   addIngressFrontend(ingress, drafts, options, warn);
+  addHttpsFrontend(ingress, drafts, options, warn);
   const vipFrontends =
     options.serveVips === false
       ? []
@@ -245,7 +317,7 @@ export function compileRouteTable(
           { vips: snapshot.vips ?? [], services: snapshot.services, tasks: snapshot.tasks, nodeAddress },
           { pools, taken: drafts, options, prev, warn },
         );
-  const frontends = [...[...drafts.values()].map((d) => finishFrontend(d, warn)), ...vipFrontends].sort(
+  const frontends = [...finishFrontends(drafts, options, warn), ...vipFrontends].sort(
     (a, b) => a.port - b.port || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0),
   );
   return { revision, frontends, frontendsById: new Map(frontends.map((f) => [f.id, f])), pools, warnings };

@@ -37,6 +37,13 @@ export interface PassiveHealthOptions {
 export interface LbConfig {
   listenHost: string;
   ingressPort: number | null;
+  /**
+   * The HTTPS ingress frontend (marathon-lb's `bind :443 ssl crt <dir>`): the ingress rules again,
+   * behind TLS with the certificate chosen by SNI from `certificates`. null (the default): none.
+   */
+  httpsPort: number | null;
+  /** Directory of PEM certificates for `httpsPort` (`*.pem` with chain and key, or `name.crt` + `name.key`). */
+  certificates: string | undefined;
   healthDefaults: HealthCheckConfig;
   timeouts: LbTimeouts;
   passive: PassiveHealthOptions;
@@ -102,6 +109,8 @@ export function resolveLbConfig(input: LbConfigInput = {}): LbConfig {
   const config: LbConfig = {
     listenHost: input.listenHost ?? '0.0.0.0',
     ingressPort: input.ingressPort === undefined ? 80 : input.ingressPort,
+    httpsPort: input.httpsPort ?? null,
+    certificates: input.certificates,
     healthDefaults: { ...DEFAULT_HEALTH_CHECK, ...input.healthDefaults },
     timeouts: { ...DEFAULT_TIMEOUTS, ...input.timeouts },
     passive: { ...DEFAULT_PASSIVE, ...input.passive },
@@ -116,8 +125,9 @@ export function resolveLbConfig(input: LbConfigInput = {}): LbConfig {
   checkAll('timeouts.', config.timeouts);
   checkAll('passive.', config.passive, new Set(['maxEjectionPercent', 'panicThresholdPercent']));
   checkAll('healthDefaults.', config.healthDefaults);
-  checkAll('', config, new Set(['retries', 'maxBodyBytes', 'debounceMs', 'ingressPort']));
+  checkAll('', config, new Set(['retries', 'maxBodyBytes', 'debounceMs', 'ingressPort', 'httpsPort']));
   checkRelations(config);
+  checkHttps(config);
   return config;
 }
 
@@ -130,5 +140,22 @@ function checkRelations(config: LbConfig): void {
   }
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(config.stickyCookie)) {
     throw invalidOption('stickyCookie', 'must be a cookie name token');
+  }
+}
+
+function checkHttps(config: LbConfig): void {
+  const { httpsPort, ingressPort, certificates } = config;
+  if (certificates !== undefined && (typeof certificates !== 'string' || certificates === '')) {
+    throw invalidOption('certificates', 'must be a directory path');
+  }
+  if (httpsPort === null) return;
+  if (!Number.isInteger(httpsPort) || httpsPort > 65535) {
+    throw invalidOption('httpsPort', `must be a port number, got ${JSON.stringify(httpsPort)}`);
+  }
+  if (certificates === undefined) {
+    throw invalidOption('certificates', 'a certificate directory is required when httpsPort is set');
+  }
+  if (httpsPort !== 0 && httpsPort === ingressPort) {
+    throw invalidOption('httpsPort', `must differ from ingressPort (both ${httpsPort})`);
   }
 }

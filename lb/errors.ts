@@ -32,6 +32,8 @@ export const LbErrorCode = {
   BAD_RESPONSE: 'SY_LB_BAD_RESPONSE',
   /** An unexpected exception reached a proxy handler's top-level catch (HTTP 502). */
   INTERNAL: 'SY_LB_INTERNAL',
+  /** A file in the certificate directory does not parse, or its key is not its certificate's; it is skipped. */
+  BAD_CERTIFICATE: 'SY_LB_BAD_CERTIFICATE',
 } as const;
 export type LbErrorCode = (typeof LbErrorCode)[keyof typeof LbErrorCode];
 
@@ -64,4 +66,5 @@ export const HTTP_STATUS: Readonly<Record<LbErrorCode, number>> = {
   SY_LB_NOT_IMPLEMENTED: 501,
   SY_LB_BAD_RESPONSE: 502,
   SY_LB_INTERNAL: 502,
+  SY_LB_BAD_CERTIFICATE: 500,
 };

@@ -57,7 +57,6 @@ export class ClientConnection implements Session, UpstreamUser {
   /** Requests answered on this connection. */
   served = 0;
   readonly client: string;
-  private readonly localPort: number;
   private readonly stats: FrontendStats;
   private pending: Buffer | null = null;
   private searched = 0;
@@ -83,10 +82,11 @@ export class ClientConnection implements Session, UpstreamUser {
     readonly runtime: LbRuntime,
     readonly frontendId: string,
     readonly socket: net.Socket,
+    /** `X-Forwarded-Proto/Port` for every request (`forwardedFields`: https over TLS), made once. */
+    private readonly forwarded: string,
   ) {
     this.since = runtime.now();
     this.client = unmapped(socket.remoteAddress);
-    this.localPort = socket.localPort ?? 0;
     this.stats = runtime.frontendStatsFor(frontendId);
     socket.on('data', this.onData);
     socket.on('drain', () => this.upstream?.socket.resume());
@@ -170,7 +170,7 @@ export class ClientConnection implements Session, UpstreamUser {
     const pool = head && this.routeOrRefuse(head);
     if (!head || !pool) return;
     this.affinity = affinityOf(this.runtime, pool, head, this.client);
-    const forward = backendRequestHead(head, this.client, this.localPort);
+    const forward = backendRequestHead(head, this.client, this.forwarded);
     if (head.upgrade !== undefined) {
       this.phase = TUNNEL;
       startTunnel(this, pool, forward, this.takePending());

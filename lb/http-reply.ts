@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type net from 'node:net';
 import { HTTP_STATUS, LbErrorCode } from './errors';
 import { cookieValue } from './headers';
 import type { RequestHead } from './http1';
@@ -83,15 +84,25 @@ export function unmapped(address: string | undefined): string {
 }
 
 /**
+ * `X-Forwarded-Proto` and `X-Forwarded-Port` for every request of one client connection, made once
+ * when it is accepted: the port it came in on, and `https` when it came over TLS (HAProxy's
+ * `X-Forwarded-Proto https if { ssl_fc }`).
+ */
+export function forwardedFields(socket: net.Socket, secure: boolean): string {
+  return `X-Forwarded-Proto: ${secure ? 'https' : 'http'}\r\nX-Forwarded-Port: ${socket.localPort ?? 0}\r\n`;
+}
+
+/**
  * The request head for the backend: always HTTP/1.1, hop-by-hop fields gone (the parser dropped
  * them), `X-Forwarded-For` extended with the client address, `X-Forwarded-Proto/Port/Host` set
- * from what this proxy saw (client-sent values are not trusted), framing restated once.
+ * from what this proxy saw (`forwarded`, from `forwardedFields`; client-sent values are not
+ * trusted), framing restated once.
  */
-export function backendRequestHead(head: RequestHead, client: string, localPort: number): string {
+export function backendRequestHead(head: RequestHead, client: string, forwarded: string): string {
   const forwardedFor = head.forwardedFor === undefined ? client : `${head.forwardedFor}, ${client}`;
   let out =
     `${head.method} ${head.target} HTTP/1.1\r\n${head.headers}X-Forwarded-For: ${forwardedFor}\r\n` +
-    `X-Forwarded-Proto: http\r\nX-Forwarded-Port: ${localPort}\r\n`;
+    forwarded;
   if (head.host !== undefined) out += `X-Forwarded-Host: ${head.host}\r\n`;
   if (head.upgrade !== undefined) out += `Connection: Upgrade\r\nUpgrade: ${head.upgrade}\r\n`;
   if (head.chunked) out += 'Transfer-Encoding: chunked\r\n';

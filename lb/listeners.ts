@@ -1,10 +1,13 @@
 import net from 'node:net';
 import type { Socket } from 'node:net';
+import tls from 'node:tls';
 import { LbError, LbErrorCode } from './errors';
 import { ClientConnection } from './http-proxy';
+import { forwardedFields } from './http-reply';
 import type { Frontend, FrontendMode, RouteTable } from './route-table';
 import type { LbRuntime } from './runtime';
 import { handleTcpConnection } from './tcp-proxy';
+import { CertificateStore, TLS_MIN_VERSION, type LoadedCertificates } from './tls-store';
 
 /** A frontend as bound: `port` is the real one (differs from the table's when `portFor` maps it). */
 export interface BoundFrontend {
@@ -12,6 +15,8 @@ export interface BoundFrontend {
   readonly mode: FrontendMode;
   readonly host: string;
   readonly port: number;
+  /** HTTP over TLS (the HTTPS ingress frontend). */
+  readonly tls: boolean;
 }
 
 interface Listener {
@@ -25,6 +30,16 @@ interface Listener {
 /** Maps a frontend to the port to bind; tests map every frontend to 0 (any free port). */
 export type PortMapper = (frontend: Frontend) => number;
 
+/** A listener serves a frontend as long as the mode and the TLS flag stay. */
+function sameKind(bound: BoundFrontend, frontend: Frontend): boolean {
+  return bound.mode === frontend.mode && bound.tls === (frontend.tls === true);
+}
+
+/** A TLS server's own context: the default certificate (clients that send no SNI). */
+function defaultContext(loaded: LoadedCertificates): tls.SecureContextOptions {
+  return { cert: loaded.fallback.cert, key: loaded.fallback.key, minVersion: TLS_MIN_VERSION };
+}
+
 /**
  * The set of bound frontends. `reconcile` binds listeners for new frontends before it closes the
  * ones that went away; a frontend whose id and mode stay keeps its listener, and its handlers read
@@ -34,6 +49,10 @@ export class FrontendListeners {
   private readonly listeners = new Map<string, Listener>();
   /** One periodic check of every HTTP client's timeouts (Node's http server does the same). */
   private sweep: NodeJS.Timeout | undefined;
+  /** The certificate directory of TLS frontends, loaded and watched from the first one on. */
+  private certificates: CertificateStore | undefined;
+  /** TLS servers not closed yet: their default certificate follows a reload of the directory. */
+  private readonly tlsServers = new Set<tls.Server>();
 
   constructor(
     private readonly runtime: LbRuntime,
@@ -50,14 +69,14 @@ export class FrontendListeners {
     const rebind: Frontend[] = [];
     for (const frontend of table.frontends) {
       const existing = this.listeners.get(frontend.id);
-      if (existing?.bound.mode === frontend.mode) continue;
+      if (existing && sameKind(existing.bound, frontend)) continue;
       if (existing) rebind.push(frontend);
       else await this.bindOrRecord(frontend, failures);
     }
     const closing: Promise<void>[] = [];
     for (const [id, listener] of this.listeners) {
       const next = table.frontendsById.get(id);
-      if (!next || next.mode !== listener.bound.mode) {
+      if (!next || !sameKind(listener.bound, next)) {
         this.listeners.delete(id);
         closing.push(this.release(listener));
       }
@@ -91,19 +110,61 @@ export class FrontendListeners {
       );
     }
     this.startSweep();
+    if (frontend.tls) return this.createTlsServer(id, clients);
     // Not half-open: a client that shuts its sending side is gone (as nginx and node:http treat
     // it), so its upstream request is cancelled rather than left to finish for nobody.
-    return net.createServer({ noDelay: true }, (socket) => {
-      const stats = runtime.frontendStatsFor(id);
-      stats.connections++;
-      stats.currentConnections++;
-      const client = new ClientConnection(runtime, id, socket);
-      clients.add(client);
-      socket.once('close', () => {
-        stats.currentConnections--;
-        clients.delete(client);
-      });
+    return net.createServer({ noDelay: true }, (socket) => this.acceptHttp(id, clients, socket, false));
+  }
+
+  /** An HTTP client connection, plain or (after the handshake) TLS: the same L7 proxy path. */
+  private acceptHttp(id: string, clients: Set<ClientConnection>, socket: Socket, secure: boolean): void {
+    const stats = this.runtime.frontendStatsFor(id);
+    stats.connections++;
+    stats.currentConnections++;
+    const client = new ClientConnection(this.runtime, id, socket, forwardedFields(socket, secure));
+    clients.add(client);
+    socket.once('close', () => {
+      stats.currentConnections--;
+      clients.delete(client);
     });
+  }
+
+  /**
+   * HTTPS: the certificate by SNI from the store (the default one without SNI), HTTP/1.1 by ALPN,
+   * TLS 1.2 and up. Throws (the bind fails) when the directory has no loadable certificate. A
+   * failed handshake (a plain-HTTP client, a bad hello, the handshake timeout) is counted and
+   * closed; it never reaches the proxy.
+   */
+  private createTlsServer(id: string, clients: Set<ClientConnection>): tls.Server {
+    const store = this.certificateStore();
+    const server = tls.createServer({
+      ...defaultContext(store.ensure()),
+      SNICallback: (servername, done) => done(null, store.contextFor(servername)),
+      ALPNProtocols: ['http/1.1'],
+      handshakeTimeout: this.runtime.config.timeouts.clientHeadersMs,
+      noDelay: true,
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => this.acceptHttp(id, clients, socket, true));
+    server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => {
+      this.runtime.frontendStatsFor(id).tlsHandshakeErrors++;
+      socket.destroy();
+    });
+    this.tlsServers.add(server);
+    server.once('close', () => this.tlsServers.delete(server));
+    return server;
+  }
+
+  private certificateStore(): CertificateStore {
+    if (this.certificates) return this.certificates;
+    const dir = this.runtime.config.certificates;
+    if (dir === undefined) throw new Error('no certificate directory configured (certificates)');
+    const store = new CertificateStore(dir, this.runtime.logger);
+    // New handshakes pick the new set up through SNICallback; the default context is the server's.
+    store.onChange((loaded) => {
+      for (const server of this.tlsServers) server.setSecureContext(defaultContext(loaded));
+    });
+    this.certificates = store;
+    return store;
   }
 
   private startSweep(): void {
@@ -134,11 +195,21 @@ export class FrontendListeners {
       socket.once('close', () => sockets.delete(socket));
     });
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
+      const onError = (err: Error): void => {
+        if (server instanceof tls.Server) this.tlsServers.delete(server);
+        reject(err);
+      };
+      server.once('error', onError);
       server.listen({ host: frontend.host, port: this.portFor(frontend), backlog: 4096 }, () => {
-        server.off('error', reject);
+        server.off('error', onError);
         const address = server.address() as net.AddressInfo;
-        const bound = { id: frontend.id, mode: frontend.mode, host: address.address, port: address.port };
+        const bound = {
+          id: frontend.id,
+          mode: frontend.mode,
+          host: address.address,
+          port: address.port,
+          tls: frontend.tls === true,
+        };
         resolve({ bound, server, sockets, clients });
       });
     });
@@ -193,5 +264,7 @@ export class FrontendListeners {
     );
     clearInterval(this.sweep);
     this.sweep = undefined;
+    this.certificates?.close();
+    this.certificates = undefined;
   }
 }

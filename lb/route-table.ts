@@ -72,6 +72,8 @@ export interface Frontend {
   readonly router?: HttpRouter;
   /** TCP frontends. */
   readonly pool?: string;
+  /** HTTP behind TLS (the HTTPS ingress frontend): certificates by SNI, `X-Forwarded-Proto: https`. */
+  readonly tls?: boolean;
 }
 
 export interface RouteTable {

@@ -21,6 +21,8 @@ export class FrontendStats {
   requests = 0;
   /** Responses sent to clients by class: index 1 = 1xx … 5 = 5xx. */
   readonly responses = [0, 0, 0, 0, 0, 0];
+  /** TLS frontends: handshakes that failed (plain HTTP on the TLS port, bad hellos, timeouts). */
+  tlsHandshakeErrors = 0;
   /** Requests refused by the proxy itself, by status (400, 404, 408, 413, 431, 503). */
   readonly refused = new Map<number, number>();
 

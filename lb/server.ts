@@ -118,11 +118,12 @@ class Applier {
 
   private async applyOnce(): Promise<void> {
     let table: RouteTable;
-    const { listenHost, ingressPort, healthDefaults } = this.runtime.config;
+    const { listenHost, ingressPort, httpsPort, healthDefaults } = this.runtime.config;
     try {
       table = compileRouteTable(snapshotOf(this.informer.list()), this.runtime.table, {
         listenHost,
         ingressPort,
+        httpsPort,
         healthDefaults,
         serveVips: this.o.serveVips,
       });

@@ -23,6 +23,10 @@ export interface FrontendRow {
   readonly requests: number;
   readonly responses: Readonly<Record<string, number>>;
   readonly refused: Readonly<Record<string, number>>;
+  /** Served over TLS (the HTTPS ingress frontend). */
+  readonly tls: boolean;
+  /** TLS frontends: failed handshakes (plain HTTP on the port, bad hellos, timeouts). */
+  readonly tlsHandshakeErrors: number;
 }
 
 export interface PoolRow {
@@ -145,6 +149,8 @@ export function collectStats(runtime: LbRuntime, bound: readonly BoundFrontend[]
         requests: stats.requests,
         responses: byClass(stats.responses),
         refused: Object.fromEntries([...stats.refused].map(([k, v]) => [String(k), v])),
+        tls: f.tls === true,
+        tlsHandshakeErrors: stats.tlsHandshakeErrors,
       };
     }),
     pools: [...table.pools.values()].map((p) => poolRow(runtime, p, now)),

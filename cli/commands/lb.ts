@@ -1,4 +1,6 @@
+import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import { createLogger, createRegistry } from '../../lib';
 import { startLoadBalancer, type LoadBalancer } from '../../lb';
 import { createInformer, type StateApi } from '../../state';
@@ -19,6 +21,10 @@ export interface LbFlags {
   vips: boolean;
   /** false with --no-access-log. */
   accessLog: boolean;
+  /** The HTTPS ingress frontend's port (program.ts parses it); undefined: none. */
+  httpsPort?: number;
+  /** The certificate directory for --https-port. */
+  certs?: string;
   logLevel?: string;
 }
 
@@ -29,6 +35,10 @@ export interface LbCommandOptions {
   admin: { host: string; port: number } | false;
   serveVips: boolean;
   accessLog: boolean;
+  /** null: no HTTPS ingress frontend. */
+  httpsPort: number | null;
+  /** An absolute directory path, with httpsPort. */
+  certificates?: string;
   /** undefined: SWITCHYARD_LOG_LEVEL, else info. */
   logLevel?: string;
 }
@@ -48,9 +58,32 @@ export function parseLbFlags(flags: LbFlags): LbCommandOptions {
     admin: flags.admin === false ? false : adminAddress(flags.admin ?? DEFAULTS.lbAdmin),
     serveVips: flags.vips,
     accessLog: flags.accessLog,
+    ...parseHttpsFlags(flags.httpsPort, flags.certs),
   };
   if (flags.logLevel !== undefined) options.logLevel = flags.logLevel;
   return options;
+}
+
+/**
+ * `--https-port` and `--certs` (for `lb` and `up`): both or neither, and the directory must exist
+ * (its certificates are loaded when the frontend binds, and reloaded as it changes).
+ */
+export function parseHttpsFlags(
+  httpsPort: number | undefined,
+  certs: string | undefined,
+): { httpsPort: number | null; certificates?: string } {
+  if (httpsPort === undefined && certs === undefined) return { httpsPort: null };
+  if (httpsPort === undefined) throw usage('--certs', 'needs --https-port (the HTTPS ingress frontend)');
+  if (certs === undefined) throw usage('--https-port', 'needs --certs <dir> (the PEM certificates to serve)');
+  const dir = resolve(certs);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw usage('--certs', `"${certs}" is not a directory`);
+  return { httpsPort, certificates: dir };
 }
 
 function adminAddress(text: string): { host: string; port: number } {
@@ -98,6 +131,8 @@ export async function runLb(api: StateApi, o: LbCommandOptions, io: CliIo): Prom
       admin: o.admin,
       serveVips: o.serveVips,
       accessLog: o.accessLog,
+      httpsPort: o.httpsPort,
+      certificates: o.certificates,
       logger,
       registry,
     });
@@ -117,7 +152,9 @@ export async function runLb(api: StateApi, o: LbCommandOptions, io: CliIo): Prom
 
 /** One line for a person: the frontends bound at start (more bind as services appear) and the admin URL. */
 function listeningLine(lb: LoadBalancer): string {
-  const frontends = lb.frontends.map((f) => `${f.mode} ${hostText(f.host)}:${f.port}`).join(', ');
+  const frontends = lb.frontends
+    .map((f) => `${f.tls ? 'https' : f.mode} ${hostText(f.host)}:${f.port}`)
+    .join(', ');
   const admin =
     lb.adminAddress === undefined
       ? 'no admin endpoint'
