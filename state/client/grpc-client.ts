@@ -12,7 +12,8 @@ import {
   type RawStateClient,
   type WireListResponse,
   type WireObject,
-  type WireWatchEvent,
+  type WireWatchRequest,
+  type WireWatchResponse,
 } from '../proto';
 
 export interface GrpcStateClientOptions {
@@ -62,27 +63,31 @@ function isCancelled(error: unknown): boolean {
   return (error as Partial<grpc.ServiceError>).code === grpc.status.CANCELLED;
 }
 
+function watchRequest(options: WatchOptions): WireWatchRequest {
+  return {
+    from: options.from,
+    kind: options.kind ?? '',
+    namespace: options.namespace ?? '',
+    selector: options.selector ?? '',
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 0,
+  };
+}
+
 async function* watchStream(
   client: RawStateClient,
   options: WatchOptions,
   metadata: grpc.Metadata,
 ): AsyncGenerator<WatchEvent> {
   if (options.signal?.aborted) return;
-  const stream = client.Watch(
-    {
-      from: options.from,
-      kind: options.kind ?? '',
-      namespace: options.namespace ?? '',
-      selector: options.selector ?? '',
-      bookmarkIntervalMs: options.bookmarkIntervalMs ?? 0,
-    },
-    metadata,
-    {},
-  );
+  const stream = client.Watch(watchRequest(options), metadata, {});
   const cancel = (): void => stream.cancel();
   options.signal?.addEventListener('abort', cancel, { once: true });
   try {
-    for await (const message of stream as AsyncIterable<WireWatchEvent>) yield fromWireEvent(message);
+    // A message carries the events that were ready together (a commit group); they are handed out
+    // one by one, in order. A consumer that stops mid-message resumes from the last event it took.
+    for await (const message of stream as AsyncIterable<WireWatchResponse>) {
+      for (const wire of message.events) yield fromWireEvent(wire);
+    }
   } catch (error) {
     // Our own cancel (abort) ends the iteration quietly; anything else is the server's answer.
     if (isCancelled(error) && options.signal?.aborted) return;

@@ -1,9 +1,19 @@
 import { Writable } from 'node:stream';
+import * as grpc from '@grpc/grpc-js';
 import { eventually } from '../../test/helpers/eventually';
 import { createLogger, createRegistry } from '../../lib';
 import type { StateApi, WatchEvent } from '../api';
 import type { StoredObject } from '../model';
-import { startStateServer, type StateServer } from '../server';
+import {
+  loadStateProto,
+  toWireEvent,
+  toWireObject,
+  type Outgoing,
+  type StateServiceHandlers,
+  type WireWatchRequest,
+  type WireWatchResponse,
+} from '../proto';
+import { startStateServer, type ServerLimits, type StateServer } from '../server';
 import { node, task, TEST_TOKEN, useCleanup } from '../server/testing';
 import { createMemoryStore, type MemoryStore, type StoreOptions } from '../store';
 import {
@@ -49,13 +59,14 @@ function informerOf(options: InformerOptions): {
 }
 
 /** A gRPC server over `store`; `restart()` closes it and starts a new one on the same address. */
-async function grpcServer(store: StateApi, address = '127.0.0.1:0') {
+async function grpcServer(store: StateApi, address = '127.0.0.1:0', limits: ServerLimits = {}) {
   const holder: { server: StateServer } = {
     server: await startStateServer({
       api: store,
       token: TEST_TOKEN,
       grpc: { address },
       registry: createRegistry(),
+      limits,
     }),
   };
   defer(() => holder.server.close());
@@ -70,6 +81,7 @@ async function grpcServer(store: StateApi, address = '127.0.0.1:0') {
         token: TEST_TOKEN,
         grpc: { address: bound },
         registry: createRegistry(),
+        limits,
       });
     },
   };
@@ -251,5 +263,134 @@ describe('informer over gRPC with cut streams', () => {
     await replacement.apply(task('d'));
     await eventually(() => log.length === 7);
     expect(snapshot(informer.list())).toEqual(['Task/default/a@2', 'Task/default/d@3']);
+  });
+});
+
+/** A stored Task as a server would send it. */
+function storedTask(name: string, revision: number): StoredObject {
+  const input = task(name, { generation: revision });
+  return { ...input, namespace: 'default', revision, createRevision: revision } as StoredObject;
+}
+
+type Script = (call: grpc.ServerWritableStream<WireWatchRequest, Outgoing<WireWatchResponse>>) => void;
+
+/**
+ * A hand-written gRPC peer: List answers `listed` at revision `listRevision`; the n-th Watch call
+ * runs `watches[n]` (later calls stay open and silent). Records each watch's `from`.
+ */
+async function scriptedServer(listed: StoredObject[], listRevision: number, watches: Script[]) {
+  const froms: number[] = [];
+  const unimplemented = (_call: unknown, callback: grpc.sendUnaryData<never>): void =>
+    callback({ code: grpc.status.UNIMPLEMENTED });
+  const handlers: StateServiceHandlers = {
+    Get: unimplemented,
+    Apply: unimplemented,
+    Delete: unimplemented,
+    List: (_call, callback) => callback(null, { items: listed.map(toWireObject), revision: listRevision }),
+    Watch: (call) => {
+      froms.push(call.request.from);
+      watches[froms.length - 1]?.(call);
+    },
+  };
+  const server = new grpc.Server();
+  server.addService(loadStateProto().service, handlers);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  defer(() => server.forceShutdown());
+  return { address: `127.0.0.1:${port}`, froms };
+}
+
+/** One Watch message carrying `events` in the given order. */
+function batch(...events: WatchEvent[]): Outgoing<WireWatchResponse> {
+  return { events: events.map(toWireEvent) };
+}
+
+const added = (name: string, revision: number): WatchEvent => ({
+  type: 'ADDED',
+  revision,
+  object: storedTask(name, revision),
+});
+const modified = (name: string, revision: number): WatchEvent => ({
+  type: 'MODIFIED',
+  revision,
+  object: storedTask(name, revision),
+});
+const deleted = (name: string, revision: number): WatchEvent => ({
+  type: 'DELETED',
+  revision,
+  object: storedTask(name, revision),
+});
+
+describe('informer over gRPC with batched watch messages', () => {
+  it('applies the events of one message in order, and resumes after a cut in the middle of a commit group', async () => {
+    const peer = await scriptedServer([storedTask('a', 1)], 2, [
+      (call) => {
+        // Commit group 3..6 in one message: order matters (tmp is added, then deleted).
+        call.write(batch(added('b', 3), added('tmp', 4), modified('a', 5), deleted('tmp', 6)));
+        // Commit group 7..10, cut by the server's bound after two events; then the stream breaks.
+        call.write(batch(modified('b', 7), added('c', 8)));
+        call.emit('error', { code: grpc.status.UNAVAILABLE, details: 'cut' });
+      },
+      (call) => {
+        // The resumed stream: this peer sends the whole group again; 7 and 8 must not repeat.
+        call.write(batch(modified('b', 7), added('c', 8), modified('c', 9), added('d', 10)));
+        call.end();
+      },
+    ]);
+    const { informer, batches, log } = informerOf({ api: grpcClient(peer.address), kind: 'Task', ...FAST });
+    await informer.start();
+    await eventually(() => informer.revision === 10 && log.length === 9);
+    expect(log).toEqual([
+      'ADDED a@1',
+      'ADDED b@3',
+      'ADDED tmp@4',
+      'MODIFIED a@5',
+      'DELETED tmp@6',
+      'MODIFIED b@7',
+      'ADDED c@8',
+      'MODIFIED c@9',
+      'ADDED d@10',
+    ]);
+    expect(peer.froms.slice(0, 3)).toEqual([2, 8, 10]);
+    expect(snapshot(informer.list())).toEqual([
+      'Task/default/a@5',
+      'Task/default/b@7',
+      'Task/default/c@9',
+      'Task/default/d@10',
+    ]);
+    // A message reaches subscribers whole and in order (one batch, or part of a bigger one).
+    const first = batches.find((b) => b.some((e) => e.object.name === 'tmp'))?.map(describeEvent);
+    expect(first?.join()).toContain(['ADDED b@3', 'ADDED tmp@4', 'MODIFIED a@5', 'DELETED tmp@6'].join());
+  });
+
+  it('follows a real server that splits commit groups across messages, through cuts and restarts', async () => {
+    const store = memoryStore();
+    const history: string[] = [];
+    defer(store.subscribe({ from: 0, kind: 'Task' }, (events) => history.push(...events.map(describeEvent))));
+    const server = await grpcServer(store, '127.0.0.1:0', { watchBatchMaxEvents: 3 });
+    const { informer, log } = informerOf({ api: grpcClient(server.address), kind: 'Task', ...FAST });
+    await informer.start();
+    for (let group = 0; group < 12; group++) {
+      // One commit group of 7 changes; from the second on, one of them deletes a task of the last group.
+      await Promise.all(
+        Array.from({ length: 7 }, (_, i) =>
+          group > 0 && i === 3
+            ? store.delete({ kind: 'Task', name: `g${group - 1}-0`, namespace: 'default' })
+            : store.apply(task(`g${group}-${i}`)),
+        ),
+      );
+      if (group % 4 === 1) {
+        await eventually(() => server.holder.server.activeWatches === 1);
+        server.holder.server.endWatches();
+      }
+      if (group === 6) await server.restart();
+    }
+    await eventually(() => informer.revision === store.revision && log.length === history.length, 10_000);
+    expect(history).toHaveLength(84);
+    expect(log).toEqual(history);
+    expect(snapshot(informer.list())).toEqual(snapshot((await store.list({ kind: 'Task' })).items));
   });
 });

@@ -21,6 +21,7 @@ export {
   type WireDeleteRequest,
   type WireWatchRequest,
   type WireWatchEvent,
+  type WireWatchResponse,
   type WireEventType,
 } from './load';
 export {

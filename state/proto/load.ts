@@ -79,6 +79,11 @@ export interface WireWatchEvent {
   object: WireObject | null;
 }
 
+/** One message of a Watch stream: one or more events in revision order. */
+export interface WireWatchResponse {
+  events: WireWatchEvent[];
+}
+
 /** Callers may pass partial messages; proto-loader fills the defaults on the other side. */
 export type Outgoing<T> = {
   [K in keyof T]?: T[K] extends object | null ? Outgoing<NonNullable<T[K]>> : T[K];
@@ -105,7 +110,7 @@ export interface RawStateClient extends grpc.Client {
     request: Outgoing<WireWatchRequest>,
     metadata: grpc.Metadata,
     options: grpc.CallOptions,
-  ): grpc.ClientReadableStream<WireWatchEvent>;
+  ): grpc.ClientReadableStream<WireWatchResponse>;
 }
 
 export type RawStateClientConstructor = new (
@@ -120,14 +125,14 @@ export interface StateServiceHandlers extends grpc.UntypedServiceImplementation 
   List: grpc.handleUnaryCall<WireListRequest, Outgoing<WireListResponse>>;
   Apply: grpc.handleUnaryCall<WireApplyRequest, Outgoing<WireObject>>;
   Delete: grpc.handleUnaryCall<WireDeleteRequest, Outgoing<WireObject>>;
-  Watch: grpc.handleServerStreamingCall<WireWatchRequest, Outgoing<WireWatchEvent>>;
+  Watch: grpc.handleServerStreamingCall<WireWatchRequest, Outgoing<WireWatchResponse>>;
 }
 
 export interface StateProto {
   service: grpc.ServiceDefinition;
   Client: RawStateClientConstructor;
-  /** The generated encoder of a WatchEvent message. */
-  serializeWatchEvent: (value: unknown) => Buffer;
+  /** The generated encoder of a WatchResponse message (one Watch stream message). */
+  serializeWatchResponse: (value: unknown) => Buffer;
 }
 
 /**
@@ -156,8 +161,9 @@ export function loadStateProto(): StateProto {
   const State = loaded.switchyard.state.v1.State;
   const watch = State.service.Watch as grpc.MethodDefinition<unknown, unknown>;
   const serialize = watch.responseSerialize;
-  // A watch event fanned out to many streams is encoded once (see encodeWatchEvent): the server
-  // writes those bytes as they are, and anything else through the generated serializer.
+  // A watch event fanned out to many streams is encoded once, and a batch of them is built from
+  // those bytes (state/server/grpc-watch.ts): the server writes Buffers as they are, and anything
+  // else through the generated serializer.
   const service: grpc.ServiceDefinition = {
     ...State.service,
     Watch: {
@@ -165,6 +171,10 @@ export function loadStateProto(): StateProto {
       responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : serialize(value)),
     },
   };
-  cached = { service, Client: State as unknown as RawStateClientConstructor, serializeWatchEvent: serialize };
+  cached = {
+    service,
+    Client: State as unknown as RawStateClientConstructor,
+    serializeWatchResponse: serialize,
+  };
   return cached;
 }

@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import type { WatchEvent } from '../api';
 import { StateError, invalid } from '../errors';
 import { isKind } from '../model';
 import {
@@ -10,16 +9,13 @@ import {
   loadStateProto,
   optionalString,
   toGrpcStatus,
-  toWireEvent,
   toWireObject,
   wireToInput,
   wireToRef,
-  type Outgoing,
   type StateServiceHandlers,
-  type WireWatchEvent,
-  type WireWatchRequest,
 } from '../proto';
 import { isLocalOnlyAddress, unauthenticated, type TokenCheck } from './auth';
+import { serveWatch } from './grpc-watch';
 import type { ServerMetrics } from './metrics';
 import type { ResolvedServerOptions } from './options';
 import type { WatchTracker } from './watches';
@@ -107,91 +103,8 @@ function createHandlers(deps: GrpcDeps, readsNeedToken: boolean): StateServiceHa
         request.expectedRevision === undefined ? {} : { expectedRevision: request.expectedRevision };
       return toWireObject(await api.delete(wireToRef(request.ref), options));
     }),
-    Watch: (call) => serveWatch(call, deps, authorize),
+    Watch: (call) => serveWatch(call, deps, () => authorize(call.metadata, false)),
   };
-}
-
-type WatchCall = grpc.ServerWritableStream<WireWatchRequest, Outgoing<WireWatchEvent>>;
-
-function watchOptions(request: WireWatchRequest, deps: GrpcDeps, signal: AbortSignal) {
-  const { limits } = deps.options;
-  if (request.kind !== '' && !isKind(request.kind))
-    throw invalid('kind', `unknown kind ${JSON.stringify(request.kind)}`);
-  const asked = request.bookmarkIntervalMs;
-  return {
-    from: request.from,
-    kind: request.kind === '' ? undefined : request.kind,
-    namespace: optionalString(request.namespace),
-    selector: optionalString(request.selector),
-    bookmarkIntervalMs: asked > 0 ? Math.max(asked, limits.minBookmarkIntervalMs) : limits.bookmarkIntervalMs,
-    signal,
-  };
-}
-
-/**
- * Stored objects are shared by every watcher, so an object event is encoded once and the same
- * bytes go to every stream that receives it (the Watch serializer passes Buffers through).
- */
-const encodedEvents = new WeakMap<object, { type: string; revision: number; bytes: Buffer }>();
-
-function encodeWatchEvent(event: WatchEvent): Buffer {
-  if (event.type === 'BOOKMARK') return loadStateProto().serializeWatchEvent(toWireEvent(event));
-  const cached = encodedEvents.get(event.object);
-  if (cached !== undefined && cached.type === event.type && cached.revision === event.revision)
-    return cached.bytes;
-  const bytes = loadStateProto().serializeWatchEvent(toWireEvent(event));
-  encodedEvents.set(event.object, { type: event.type, revision: event.revision, bytes });
-  return bytes;
-}
-
-async function writeEvent(call: WatchCall, event: WatchEvent, signal: AbortSignal): Promise<void> {
-  if (call.write(encodeWatchEvent(event) as unknown as Outgoing<WireWatchEvent>)) return;
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      call.off('drain', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    call.once('drain', done);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** One server-streaming watch: ends when the store ends, the client cancels, or the server drains. */
-async function serveWatch(
-  call: WatchCall,
-  deps: GrpcDeps,
-  authorize: (m: grpc.Metadata, w: boolean) => void,
-): Promise<void> {
-  const controller = new AbortController();
-  const abort = (): void => controller.abort();
-  call.once('cancelled', abort);
-  let release = (): void => undefined;
-  let code = grpc.status.OK;
-  try {
-    authorize(call.metadata, false);
-    const slot = deps.watches.acquire('grpc');
-    release = slot.release;
-    slot.signal.addEventListener('abort', abort, { once: true });
-    for await (const event of deps.options.api.watch(watchOptions(call.request, deps, controller.signal))) {
-      await writeEvent(call, event, controller.signal);
-      if (controller.signal.aborted) break;
-    }
-    call.end();
-  } catch (error) {
-    const status = toGrpcStatus(asStateError(error));
-    code = status.code ?? grpc.status.UNKNOWN;
-    // emit('error') is how grpc-js ends a server stream with a status (and trailers).
-    if (!call.cancelled) call.emit('error', status);
-  } finally {
-    controller.abort();
-    call.off('cancelled', abort);
-    release();
-    deps.metrics.grpcRequests.inc({
-      method: 'Watch',
-      code: statusName(call.cancelled ? grpc.status.CANCELLED : code),
-    });
-  }
 }
 
 /** `unix:///dir/sock`: the directory is created 0700, or must already deny group and others. */

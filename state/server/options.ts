@@ -23,6 +23,14 @@ export interface ServerLimits {
   keepaliveTimeMs?: number;
   /** gRPC keepalive ping timeout. Default 10 s. */
   keepaliveTimeoutMs?: number;
+  /** Most events in one gRPC Watch message. Default 1000. */
+  watchBatchMaxEvents?: number;
+  /**
+   * About the most bytes in one gRPC Watch message (a single larger event still goes, alone), and
+   * the most a watch may have written but not yet flushed before it stops reading the store.
+   * Default 1 MiB; at most `maxSendMessageBytes`.
+   */
+  watchBatchMaxBytes?: number;
 }
 
 export interface StateServerOptions {
@@ -58,6 +66,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   closeGraceMs: 5_000,
   keepaliveTimeMs: 30_000,
   keepaliveTimeoutMs: 10_000,
+  watchBatchMaxEvents: 1000,
+  watchBatchMaxBytes: 1024 * 1024,
 };
 
 export interface ResolvedServerOptions {
@@ -79,6 +89,12 @@ function resolveLimits(limits: ServerLimits = {}): ResolvedLimits {
     if (!(key in DEFAULT_LIMITS)) throw invalid(`limits.${key}`, 'unknown limit');
     if (!Number.isInteger(value) || value <= 0) throw invalid(`limits.${key}`, 'must be a positive integer');
     resolved[key] = value;
+  }
+  if (resolved.watchBatchMaxBytes > resolved.maxSendMessageBytes) {
+    throw invalid(
+      'limits.watchBatchMaxBytes',
+      `must not exceed limits.maxSendMessageBytes (${resolved.maxSendMessageBytes})`,
+    );
   }
   return resolved;
 }
