@@ -129,7 +129,7 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
     .option('--no-lb', 'do not run the proxy')
     .option('--example <file...>', 'manifests to apply at start (idempotent)')
     .option('--demo', 'serve a tiny HTTP backend for each example task that runs on this machine')
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .option('--log-level <level>', 'trace, debug, info, warn, error (env SWITCHYARD_LOG_LEVEL, default info)')
     .action(async (o: UpFlags) => {
       const g = program.opts<{ token?: string; data?: string }>();
       const https = parseHttpsFlags(o.httpsPort, o.certs);
@@ -300,7 +300,7 @@ function registerDns(program: Command, io: CliIo, withApi: WithApi, result: { ex
       '--mesos-dns-config <file>',
       'a Mesos-DNS config.json, as is: follow its masters and serve with its settings; without --server the state is kept in memory',
     )
-    .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+    .option('--log-level <level>', 'trace, debug, info, warn, error (env SWITCHYARD_LOG_LEVEL, default info)')
     .action((o: DnsFlags, command: Command) => {
       const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
       const options: DnsCommandOptions = {

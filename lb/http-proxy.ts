@@ -387,7 +387,7 @@ export class ClientConnection implements Session, UpstreamUser {
   onUpstreamClose(): void {
     this.upstream = undefined;
     if (this.response.untilClose()) {
-      this.responseDone(false, 0);
+      this.responseDone(false, -1);
       return;
     }
     this.upstreamFailed(LbErrorCode.BACKEND_RESET);

@@ -43,7 +43,7 @@ export class ResponseReader {
   private chunks: ChunkedBody | undefined;
   private dechunk = false;
   private keepAlive = false;
-  private idleHintMs = 0;
+  private idleHintMs = -1;
   /** The backend sent bytes past the end of the response: its connection cannot be reused. */
   private overrun = false;
   private readonly sink: DataSink;

@@ -63,15 +63,18 @@ export class UpstreamConnection {
     });
   }
 
-  /** Give the connection back: reused when `reusable`, else closed. */
-  release(reusable: boolean, idleHintMs = 0): void {
+  /**
+   * Give the connection back: reused when `reusable`, else closed. `idleHintMs` is the backend's
+   * `Keep-Alive: timeout` (-1: none); a connection the backend closes within a second is not kept.
+   */
+  release(reusable: boolean, idleHintMs = -1): void {
     this.user = undefined;
     this.served++;
-    if (!reusable || this.socket.destroyed) {
+    if (idleHintMs >= 0) this.idleMs = Math.min(this.upstream.options.idleMs, idleHintMs - 1000);
+    if (!reusable || this.idleMs <= 0 || this.socket.destroyed) {
       this.socket.destroy();
       return;
     }
-    if (idleHintMs > 0) this.idleMs = Math.min(this.upstream.options.idleMs, Math.max(0, idleHintMs - 1000));
     this.upstream.idled(this);
   }
 }

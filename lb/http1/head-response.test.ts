@@ -23,7 +23,7 @@ describe('parseResponseHead: status line', () => {
       contentLength: -1,
       chunked: false,
       keepAlive: true,
-      keepAliveTimeoutMs: 0,
+      keepAliveTimeoutMs: -1,
       headers: 'Content-Type: text/plain\r\n',
     });
   });
@@ -150,17 +150,18 @@ describe('parseResponseHead: keep-alive and framing', () => {
     { desc: 'timeout then max', value: 'timeout=5, max=100', ms: 5000 },
     { desc: 'max then timeout', value: 'max=100, timeout=7', ms: 7000 },
     { desc: 'case and spaces', value: 'Timeout = 3', ms: 3000 },
-    { desc: 'max only', value: 'max=5', ms: 0 },
-    { desc: 'not a whole parameter name', value: 'xtimeout=5', ms: 0 },
-    { desc: 'no number', value: 'timeout=', ms: 0 },
+    { desc: 'max only', value: 'max=5', ms: -1 },
+    { desc: 'zero: do not reuse', value: 'timeout=0', ms: 0 },
+    { desc: 'not a whole parameter name', value: 'xtimeout=5', ms: -1 },
+    { desc: 'no number', value: 'timeout=', ms: -1 },
   ])('Keep-Alive: $value → $ms ms ($desc)', ({ value, ms }) => {
     const head = response('HTTP/1.1 200 OK', `Keep-Alive: ${value}`);
     expect(head.keepAliveTimeoutMs).toBe(ms);
     expect(head.headers).toBe('');
   });
 
-  test('no Keep-Alive field → 0', () => {
-    expect(response('HTTP/1.1 200 OK').keepAliveTimeoutMs).toBe(0);
+  test('no Keep-Alive field → -1 (not given)', () => {
+    expect(response('HTTP/1.1 200 OK').keepAliveTimeoutMs).toBe(-1);
   });
 
   test('hop-by-hop fields are stripped, end-to-end ones kept in order and as sent', () => {

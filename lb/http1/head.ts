@@ -48,7 +48,7 @@ export interface ResponseHead {
   readonly chunked: boolean;
   /** The backend keeps the connection after this response. */
   readonly keepAlive: boolean;
-  /** `Keep-Alive: timeout=N` from the backend, in ms; 0 when not given. */
+  /** `Keep-Alive: timeout=N` from the backend, in ms; -1 when not given. */
   readonly keepAliveTimeoutMs: number;
   /** `Name: value\r\n` lines to forward: hop-by-hop fields and framing removed. */
   readonly headers: string;
@@ -343,7 +343,7 @@ export function parseRequestHead(head: string): RequestHead {
 
 function keepAliveTimeoutMs(value: string | undefined): number {
   const match = value === undefined ? null : /(?:^|[,\s])timeout\s*=\s*(\d{1,6})(?![0-9])/i.exec(value);
-  return match ? Number(match[1]) * 1000 : 0;
+  return match ? Number(match[1]) * 1000 : -1;
 }
 
 /** Parse a response head from a backend; malformed or ambiguous → HeadError(502). */
