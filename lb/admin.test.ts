@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Agent, request } from 'undici';
 import { createRegistry } from '../lib';
 import { startLoadBalancer, type LoadBalancer } from './server';
@@ -69,6 +70,18 @@ describe('admin endpoint', () => {
     );
     expect(metrics).toContain('switchyard_lb_frontend_requests_total{frontend="127.0.0.1:8080"} 4');
     expect((await text(agent, `${admin}/ready`)).status).toBe(200);
+    // A request the proxy refuses itself is counted by status.
+    const port = Number(new URL(front).port);
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write('GARBAGE\r\n\r\n'));
+      socket
+        .on('data', () => undefined)
+        .on('close', () => resolve())
+        .on('error', () => resolve());
+    });
+    expect((await text(agent, `${admin}/metrics`)).body).toContain(
+      'switchyard_lb_frontend_refused_total{frontend="127.0.0.1:8080",status="400"} 1',
+    );
   });
 
   test('drain, disable and enable a backend through the admin API', async () => {

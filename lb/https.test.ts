@@ -391,5 +391,8 @@ describe('HTTPS ingress: handshake failures', () => {
     );
     expect((await get(port, 'a.test')).body).toMatchObject({ backend: 'shop', proto: 'https' });
     expect(proxy.lb.stats().panics).toBe(0);
+    expect(await proxy.lb.registry.metrics()).toMatch(
+      /switchyard_lb_tls_handshake_errors_total\{frontend="[^"]+"\} ([2-9]|\d\d)/,
+    );
   });
 });

@@ -102,6 +102,28 @@ function registerFrontendMetrics(registers: Registry[], runtime: LbRuntime): voi
       for (const [frontend, stats] of runtime.frontendStats) this.set({ frontend }, stats.currentConnections);
     },
   });
+  new Counter({
+    name: 'switchyard_lb_frontend_refused_total',
+    help: 'Requests the proxy answered itself before routing, by status (400, 404, 408, 413, 431, 501, 503).',
+    labelNames: ['frontend', 'status'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [frontend, stats] of runtime.frontendStats)
+        for (const [status, n] of stats.refused) this.inc({ frontend, status: String(status) }, n);
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_tls_handshake_errors_total',
+    help: 'TLS handshakes that failed on an HTTPS frontend (plain HTTP, untrusted certificate, timeout).',
+    labelNames: ['frontend'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [frontend, stats] of runtime.frontendStats)
+        if (stats.tlsHandshakeErrors > 0) this.inc({ frontend }, stats.tlsHandshakeErrors);
+    },
+  });
 }
 
 export function registerLbMetrics(registry: Registry, runtime: LbRuntime): LbMetrics {
