@@ -195,6 +195,8 @@ describe('ChunkedBody: errors', () => {
     { desc: 'CR without LF at the end', text: '0\r\n\rX' },
     { desc: 'overlong extension', text: `5;${long(4097)}\r\nhello\r\n0\r\n\r\n` },
     { desc: 'overlong trailer line', text: `0\r\nX: ${long(4094)}\r\n\r\n` },
+    { desc: 'endless whitespace after the size', text: `5${' '.repeat(4097)}\r\nhello\r\n0\r\n\r\n` },
+    { desc: 'trailer section over 16 KiB', text: `0\r\n${`X: ${long(1000)}\r\n`.repeat(17)}\r\n` },
   ])('$desc → HeadError', ({ text }) => {
     expect(failure(text, 400)).toBe(400);
     expect(failure(text, 502)).toBe(502);

@@ -27,6 +27,8 @@ const LF = 10;
 const MAX_SIZE_DIGITS = 12;
 /** Size lines with extensions, and each trailer line, are bounded. */
 const MAX_LINE = 4096;
+/** The whole trailer section is bounded too (a head's worth). */
+const MAX_TRAILER_BYTES = 16 * 1024;
 
 export type DataSink = (buffer: Buffer, start: number, end: number) => void;
 
@@ -42,6 +44,7 @@ export class ChunkedBody {
   private size = 0;
   private digits = 0;
   private lineBytes = 0;
+  private trailerBytes = 0;
   /** Data bytes seen so far (not counting framing). */
   dataBytes = 0;
 
@@ -110,6 +113,7 @@ export class ChunkedBody {
 
   /** A byte of the trailer section (after the last chunk), up to the final CRLF. */
   private trailerByte(byte: number): void {
+    if (++this.trailerBytes > MAX_TRAILER_BYTES) this.fail('trailer section too long');
     switch (this.state) {
       case LINE_START:
         this.lineBytes = 0;
@@ -154,16 +158,18 @@ export class ChunkedBody {
     }
     if (this.digits === 0) this.fail('missing chunk size');
     if (byte === CR) this.state = SIZE_LF;
-    else if (byte === 59 /* ; */) {
-      this.state = EXT;
-      this.lineBytes = 0;
-    } else if (byte === 32 || byte === 9) this.state = SIZE_OR_EXT;
-    else this.fail('invalid chunk size');
+    else if (byte === 59 /* ; */) this.state = EXT;
+    else if (byte === 32 || byte === 9) {
+      // Whitespace before an extension: counted with the line, so it cannot run on forever.
+      if (++this.lineBytes > MAX_LINE) this.fail('chunk size line too long');
+      this.state = SIZE_OR_EXT;
+    } else this.fail('invalid chunk size');
   }
 
   private reset(): void {
     this.state = SIZE;
     this.size = 0;
     this.digits = 0;
+    this.lineBytes = 0;
   }
 }

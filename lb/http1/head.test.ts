@@ -129,6 +129,7 @@ describe('parseRequestHead: request line', () => {
     { desc: 'tabs as separators', line: 'GET\t/\tHTTP/1.1' },
     { desc: 'method not a token', line: 'GE(T / HTTP/1.1' },
     { desc: 'NUL in the target', line: 'GET /a\x00b HTTP/1.1' },
+    { desc: 'asterisk target outside OPTIONS', line: 'GET * HTTP/1.1' },
   ])('malformed request line → 400: $desc', ({ line }) => {
     expect(requestStatus(line, 'Host: h')).toBe(400);
   });

@@ -320,6 +320,8 @@ export function parseRequestHead(head: string): RequestHead {
   checkCharacters(head, 400);
   const lineEnd = head.indexOf('\r\n');
   const { method, target: sent, minor } = requestLine(lineEnd < 0 ? head : head.slice(0, lineEnd));
+  // The asterisk form is only for a server-wide OPTIONS (RFC 9112 §3.2.4).
+  if (sent === '*' && method !== 'OPTIONS') throw new HeadError(400, 'Asterisk target outside OPTIONS');
   const f = scanFields(head, lineEnd < 0 ? head.length : lineEnd + 2, REQUEST_DROP, 400);
   const { target, host, headers } = targetAndHost(sent, minor, f);
   if (f.transferEncoding && (minor === 0 || f.contentLength >= 0))
