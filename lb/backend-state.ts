@@ -71,8 +71,12 @@ export class BackendState {
   timeouts = 0;
   /** Requests sent elsewhere after a failed connect here. */
   redispatches = 0;
+  /** Bytes client → backend and backend → client (TCP sessions when they end; UDP per datagram). */
   bytesIn = 0;
   bytesOut = 0;
+  /** UDP: datagrams sent to the backend, and replies received from it. */
+  datagramsIn = 0;
+  datagramsOut = 0;
   consecutiveErrors = 0;
   ejections = 0;
   ejectedUntil = 0;
@@ -96,7 +100,7 @@ export class BackendState {
     return this.ejectedUntil > now;
   }
 
-  /** A request or session starts; pair with exactly one `end()`. */
+  /** A request or session (TCP or UDP) starts; pair with exactly one `end()`. */
   begin(now: number): void {
     this.active++;
     if (this.active > this.maxActive) this.maxActive = this.active;

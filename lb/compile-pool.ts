@@ -36,6 +36,21 @@ export function healthCheckOf(
   };
 }
 
+/**
+ * UDP pools: no active check (there is no generic UDP check). Backends are UP from the start and
+ * only passive health applies: DC/OS l4lb's rule that a running task whose scheduler does not call
+ * it unhealthy takes traffic (weight 0 already says draining/unhealthy), plus ejection on ICMP
+ * port-unreachable. The numbers are unused; they keep the shape.
+ */
+export const PASSIVE_ONLY_CHECK: HealthCheckConfig = {
+  type: 'none',
+  path: '/',
+  intervalMs: 0,
+  timeoutMs: 0,
+  rise: 1,
+  fall: 1,
+};
+
 /** Balancing and health settings of a pool: the Service's where one is given, else the defaults. */
 export function poolSettings(
   service: StoredObject<'Service'> | undefined,
@@ -45,14 +60,18 @@ export function poolSettings(
   const lb = service?.spec.loadBalancing;
   return {
     algorithm: lb?.algorithm ?? 'round-robin',
-    hashOn: mode === 'tcp' ? 'client-ip' : (lb?.hashOn ?? 'cookie'),
-    healthCheck: healthCheckOf(service, healthDefaults),
+    hashOn: mode === 'http' ? (lb?.hashOn ?? 'cookie') : 'client-ip',
+    healthCheck: mode === 'udp' ? PASSIVE_ONLY_CHECK : healthCheckOf(service, healthDefaults),
   };
 }
 
-export function findTaskPort(ports: readonly TaskPort[], target: number | string): TaskPort | undefined {
+export function findTaskPort(
+  ports: readonly TaskPort[],
+  target: number | string,
+  protocol: TaskPort['protocol'] = 'tcp',
+): TaskPort | undefined {
   return ports.find((p) =>
-    typeof target === 'string' ? p.name === target : p.containerPort === target && p.protocol === 'tcp',
+    typeof target === 'string' ? p.name === target : p.containerPort === target && p.protocol === protocol,
   );
 }
 
@@ -61,8 +80,9 @@ export function backendAddress(
   task: StoredObject<'Task'>,
   target: number | string,
   nodeAddress: ReadonlyMap<string, string>,
+  protocol: TaskPort['protocol'] = 'tcp',
 ): { host: string; port: number; containerPort: number } | string {
-  const port = findTaskPort(task.spec.ports, target);
+  const port = findTaskPort(task.spec.ports, target, protocol);
   if (task.spec.networkMode === 'ip-per-container') {
     const ip = task.spec.ips[0];
     if (ip === undefined) return 'has no IP yet';

@@ -58,9 +58,7 @@ function compile(snapshot: Partial<RouteSnapshot>, options: Partial<CompileOptio
 }
 
 function describeTable(table: RouteTable): string[] {
-  const lines = table.frontends.map(
-    (f) => `${f.id} ${f.mode} → ${f.mode === 'tcp' ? f.pool : (f.router?.defaultPool ?? '-')}`,
-  );
+  const lines = table.frontends.map((f) => `${f.id} ${f.mode} → ${f.pool ?? f.router?.defaultPool ?? '-'}`);
   for (const pool of table.pools.values()) {
     const backends = pool.backends.map(
       (b) => `${b.id}=${b.host}:${b.port}/w${b.weight}${b.zeroWeightReason ? `(${b.zeroWeightReason})` : ''}`,
@@ -112,7 +110,7 @@ describe('compileRouteTable: VIP frontends', () => {
       ],
     },
     {
-      desc: 'an http port gets an HTTP frontend; a UDP port none; backends of other ports stay out',
+      desc: 'an http port gets an HTTP frontend, a UDP port a UDP one; backends of other ports stay out',
       snapshot: {
         vips: [
           vip(
@@ -127,7 +125,9 @@ describe('compileRouteTable: VIP frontends', () => {
         ],
       },
       expected: [
+        '198.19.0.10:53/udp udp → VIP/web.marathon:53/udp',
         '198.19.0.10:8080 http → VIP/web.marathon:8080',
+        'pool VIP/web.marathon:53/udp udp round-robin [Task/default/web-2@198.18.0.1:31002/udp=198.18.0.1:31002/w1]',
         'pool VIP/web.marathon:8080 http round-robin [Task/default/web-1@198.18.0.1:31001=198.18.0.1:31001/w1]',
       ],
     },
@@ -234,5 +234,117 @@ describe('compileRouteTable: VIPs and Services', () => {
     });
     expect(next.pools.get('VIP/web.marathon:80')).not.toBe(first.pools.get('VIP/web.marathon:80'));
     expect(next.pools.get('VIP/web.marathon:80')?.backends[0]?.id).toBe('Task/default/web-1#31001');
+  });
+});
+
+describe('compileRouteTable: VIP UDP ports', () => {
+  const dnsTask = (name: string, hostPort: number, extra: Partial<TaskSpec> = {}) =>
+    task(name, {
+      app: 'dns',
+      networkMode: 'host',
+      ips: [],
+      ports: [
+        { name: 'dns', containerPort: 53, hostPort, protocol: 'udp' },
+        { name: 'dns-tcp', containerPort: 53, hostPort, protocol: 'tcp' },
+      ],
+      ...extra,
+    });
+  const udp53: VipPort = { port: 53, protocol: 'udp', mode: 'tcp' };
+  const tcp53: VipPort = { port: 53, protocol: 'tcp', mode: 'tcp' };
+  const dnsBackend = (t: string, port: number, protocol: 'tcp' | 'udp', weight = 1): VipBackend => ({
+    task: `Task/default/${t}`,
+    vipPort: 53,
+    protocol,
+    address: '198.18.0.1',
+    port,
+    weight,
+  });
+  const dnsOwner: VipOwner = { kind: 'service', namespace: 'default', name: 'dns', source: 'spec.vip' };
+  const tasks = [dnsTask('dns-1', 31053), dnsTask('dns-2', 32053, { draining: true })];
+  const backends = [
+    dnsBackend('dns-1', 31053, 'udp'),
+    dnsBackend('dns-2', 32053, 'udp', 0),
+    dnsBackend('dns-1', 31053, 'tcp'),
+    dnsBackend('dns-2', 32053, 'tcp', 0),
+  ];
+
+  const cases: Array<{ desc: string; snapshot: Partial<RouteSnapshot>; expected: string[] }> = [
+    {
+      desc: 'a UDP port: a udp frontend <address>:<port>/udp, its own pool, backend ids ending in /udp, weights kept',
+      snapshot: {
+        tasks,
+        vips: [vip('dns.marathon', '198.19.0.53', [udp53], backends.slice(0, 2))],
+      },
+      expected: [
+        '198.19.0.53:53/udp udp → VIP/dns.marathon:53/udp',
+        'pool VIP/dns.marathon:53/udp udp round-robin [Task/default/dns-1#53/udp=198.18.0.1:31053/w1 Task/default/dns-2#53/udp=198.18.0.1:32053/w0(draining)]',
+      ],
+    },
+    {
+      desc: 'TCP and UDP on one port number: two frontends, two pools, two backends per task',
+      snapshot: { tasks, vips: [vip('dns.marathon', '198.19.0.53', [udp53, tcp53], backends)] },
+      expected: [
+        '198.19.0.53:53 tcp → VIP/dns.marathon:53',
+        '198.19.0.53:53/udp udp → VIP/dns.marathon:53/udp',
+        'pool VIP/dns.marathon:53 tcp round-robin [Task/default/dns-1#53=198.18.0.1:31053/w1 Task/default/dns-2#53=198.18.0.1:32053/w0(draining)]',
+        'pool VIP/dns.marathon:53/udp udp round-robin [Task/default/dns-1#53/udp=198.18.0.1:31053/w1 Task/default/dns-2#53/udp=198.18.0.1:32053/w0(draining)]',
+      ],
+    },
+    {
+      desc: 'a backend whose task is not listed: the endpoint id, with /udp',
+      snapshot: { vips: [vip('dns.marathon', '198.19.0.53', [udp53], [dnsBackend('dns-9', 39053, 'udp')])] },
+      expected: [
+        '198.19.0.53:53/udp udp → VIP/dns.marathon:53/udp',
+        'pool VIP/dns.marathon:53/udp udp round-robin [Task/default/dns-9@198.18.0.1:39053/udp=198.18.0.1:39053/w1]',
+      ],
+    },
+  ];
+  test.each(cases)('$desc', ({ snapshot, expected }) =>
+    expect(describeTable(compile(snapshot))).toEqual(expected),
+  );
+
+  test('UDP pools have no active check and hash on the client IP', () => {
+    const table = compile({
+      tasks,
+      vips: [vip('dns.marathon', '198.19.0.53', [udp53], backends.slice(0, 2))],
+    });
+    const pool = table.pools.get('VIP/dns.marathon:53/udp');
+    expect(pool?.healthCheck.type).toBe('none');
+    expect(pool?.hashOn).toBe('client-ip');
+  });
+
+  test('a Service’s own VIP: the UDP port gets the VIP’s pool with the Service’s settings, whatever listenHost holds', () => {
+    const dns = service('dns', {
+      ports: [
+        { port: 53, protocol: 'udp' },
+        { port: 53, protocol: 'tcp' },
+      ],
+      loadBalancing: {
+        algorithm: 'consistent-hash',
+        hashOn: 'cookie',
+        healthCheck: { type: 'http', path: '/hz' },
+      },
+      vip: { name: 'dns' },
+    });
+    const own = vip('dns.default.svc', '198.19.0.54', [udp53, tcp53], backends, [dnsOwner]);
+    const table = compile({ services: [dns], tasks, vips: [own] }, { listenHost: '0.0.0.0' });
+    expect(table.frontends.map((f) => `${f.id} ${f.mode} → ${f.pool}`)).toEqual([
+      '0.0.0.0:53 tcp → default/dns:53',
+      '198.19.0.54:53/udp udp → VIP/dns.default.svc:53/udp',
+    ]);
+    const pool = table.pools.get('VIP/dns.default.svc:53/udp');
+    expect(pool).toMatchObject({ mode: 'udp', algorithm: 'consistent-hash', hashOn: 'client-ip' });
+    expect(pool?.healthCheck.type).toBe('none');
+    expect(table.warnings).toEqual([]);
+  });
+
+  test('recompiling keeps the UDP pool’s identity', () => {
+    const v = vip('dns.marathon', '198.19.0.53', [udp53], backends.slice(0, 2));
+    const first = compile({ tasks, vips: [v] });
+    const again = compileRouteTable({ services: [], tasks, nodes, vips: [v] }, first, {
+      ...DEFAULT_COMPILE_OPTIONS,
+      listenHost: '127.0.0.1',
+    });
+    expect(again.pools.get('VIP/dns.marathon:53/udp')).toBe(first.pools.get('VIP/dns.marathon:53/udp'));
   });
 });

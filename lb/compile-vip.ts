@@ -5,9 +5,9 @@ import { buildHttpRouter } from './route-match';
 import type { Backend, Frontend, Pool, RouteTable } from './route-table';
 
 /**
- * VIP objects → frontends on the VIP address (pure). Each TCP port of a VIP becomes a frontend on
- * `spec.address:port`, in the port's mode (tcp unless the VIP says http), whose pool is the VIP's
- * backends for that port with their weights (weight 0: no new connections).
+ * VIP objects → frontends on the VIP address (pure). Each port of a VIP becomes a frontend on
+ * `spec.address:port`, in the port's mode (tcp unless the VIP says http; udp for a UDP port), whose
+ * pool is the VIP's backends for that port with their weights (weight 0: no new connections).
  *
  * - **A Service's own VIP shares the Service's pool.** When a VIP's only owner is one Service, its
  *   frontends route to that Service's pool (`<ns>/<svc>:<port>`): the same tasks, the Service's
@@ -22,7 +22,12 @@ import type { Backend, Frontend, Pool, RouteTable } from './route-table';
  *   frontend whose address:port that listener already covers (the same address, or a wildcard
  *   listenHost of the family) is left out: silently when the listener routes to the same pool (a
  *   Service's own VIP behind a wildcard listener), with a warning otherwise (the Service keeps it).
- * - UDP ports are skipped: the proxy has no UDP frontends.
+ * - **UDP ports** become `udp` frontends, `spec.address:port` with id `<address>:<port>/udp` (a TCP
+ *   and a UDP frontend share an address and port number), whose pool is always the VIP's own,
+ *   `VIP/<object name>:<port>/udp` (Service UDP ports have no pools), with the VIP's UDP backends
+ *   for that port. Their ids follow the rules above plus `/udp`, so a task's 53/tcp and 53/udp are
+ *   two backends. UDP pools have no active check (`PASSIVE_ONLY_CHECK`); balancing is the first
+ *   owning Service's (consistent hashing on the client IP) or round-robin.
  */
 export interface VipInput {
   readonly vips: readonly StoredObject<'VIP'>[];
@@ -56,8 +61,16 @@ export function compileVipFrontends(input: VipInput, ctx: VipContext): Frontend[
   const frontends: Frontend[] = [];
   const vips = [...input.vips].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const vip of vips) {
-    for (const port of [...vip.spec.ports].sort((a, b) => a.port - b.port)) {
-      if (port.protocol !== 'tcp') continue;
+    const ports = [...vip.spec.ports].sort(
+      (a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0),
+    );
+    for (const port of ports) {
+      if (port.protocol === 'udp') {
+        const pool = addVipPool(vip, port, lookup, ctx);
+        const id = `${vip.spec.address}:${port.port}/udp`;
+        frontends.push({ id, host: vip.spec.address, port: port.port, mode: 'udp', pool: pool.id });
+        continue;
+      }
       const poolId = servicePoolOf(vip, port, ctx) ?? addVipPool(vip, port, lookup, ctx).id;
       if (coveredByListenHost(vip, port, poolId, ctx)) continue;
       const id = `${vip.spec.address}:${port.port}`;
@@ -95,12 +108,14 @@ function addVipPool(vip: StoredObject<'VIP'>, port: VipPort, lookup: Lookup, ctx
     const backend = vipBackend(b, lookup);
     if (!byIdMap.has(backend.id)) byIdMap.set(backend.id, backend);
   }
+  const udp = port.protocol === 'udp';
+  const mode = udp ? 'udp' : port.mode;
   const pool = sealPool(
     {
-      id: `${objectKey(vip)}:${port.port}`,
+      id: `${objectKey(vip)}:${port.port}${udp ? '/udp' : ''}`,
       serviceKey: objectKey(vip),
-      mode: port.mode,
-      ...poolSettings(owner, port.mode, ctx.options.healthDefaults),
+      mode,
+      ...poolSettings(owner, mode, ctx.options.healthDefaults),
       backends: [...byIdMap.values()].sort(byId),
     },
     ctx.prev,
@@ -116,10 +131,11 @@ function endpointText(address: string, port: number): string {
 function vipBackend(b: VipBackend, lookup: Lookup): Backend {
   const task = lookup.tasks.get(b.task);
   const containerPort = task === undefined ? undefined : containerPortOf(task, b, lookup.nodeAddress);
+  const suffix = b.protocol === 'tcp' ? '' : `/${b.protocol}`;
   const id =
     containerPort === undefined
-      ? `${b.task}@${endpointText(b.address, b.port)}`
-      : `${b.task}#${containerPort}`;
+      ? `${b.task}@${endpointText(b.address, b.port)}${suffix}`
+      : `${b.task}#${containerPort}${suffix}`;
   const backend: Backend = { id, taskKey: b.task, host: b.address, port: b.port, weight: b.weight };
   if (b.weight > 0) return backend;
   const reason = task === undefined ? 'weight 0' : (zeroWeightReason(task) ?? task.spec.state);
@@ -134,10 +150,10 @@ function containerPortOf(
 ): number | undefined {
   const targets = [
     b.port,
-    ...task.spec.ports.filter((p) => p.protocol === 'tcp').map((p) => p.containerPort),
+    ...task.spec.ports.filter((p) => p.protocol === b.protocol).map((p) => p.containerPort),
   ];
   for (const target of targets) {
-    const at = backendAddress(task, target, nodeAddress);
+    const at = backendAddress(task, target, nodeAddress, b.protocol);
     if (typeof at !== 'string' && at.host === b.address && at.port === b.port) return at.containerPort;
   }
   return undefined;

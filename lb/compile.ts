@@ -30,7 +30,7 @@ export interface RouteSnapshot {
   readonly services: readonly StoredObject<'Service'>[];
   readonly tasks: readonly StoredObject<'Task'>[];
   readonly nodes: readonly StoredObject<'Node'>[];
-  /** VIP objects (written by the VIP controller): one frontend per TCP port on the VIP address. */
+  /** VIP objects (written by the VIP controller): one frontend per port (TCP or UDP) on the VIP address. */
   readonly vips?: readonly StoredObject<'VIP'>[];
 }
 
@@ -101,7 +101,7 @@ function buildPool(
   options: CompileOptions,
   prev: RouteTable | undefined,
 ): Pool {
-  const mode: FrontendMode = servicePort.mode ?? 'tcp';
+  const mode: FrontendMode = servicePort.mode ?? 'tcp'; // UDP ports get no Service pool
   const { algorithm, hashOn, healthCheck } = poolSettings(service, mode, options.healthDefaults);
   const id = `${service.namespace ?? DEFAULT_NAMESPACE}/${service.name}:${servicePort.port}`;
   return sealPool(
@@ -110,10 +110,11 @@ function buildPool(
   );
 }
 
+/** Service and ingress frontends on `listenHost`: TCP ports only (UDP is served on VIPs). */
 interface FrontendDraft {
   host: string;
   port: number;
-  mode: FrontendMode;
+  mode: 'http' | 'tcp';
   owner: string;
   defaultPool?: string;
   rules: IngressRuleInput[];
@@ -135,7 +136,8 @@ function addServiceFrontends(
   warn: (message: string) => void,
 ): void {
   for (const servicePort of service.spec.ports) {
-    const poolId = poolIdByPort.get(servicePort.port);
+    // UDP ports have no pool here (the TCP port of the same number may): served on VIPs only.
+    const poolId = servicePort.protocol === 'tcp' ? poolIdByPort.get(servicePort.port) : undefined;
     if (poolId === undefined) continue;
     const mode = servicePort.mode ?? 'tcp';
     const existing = drafts.get(servicePort.port);
@@ -318,7 +320,10 @@ export function compileRouteTable(
           { pools, taken: drafts, options, prev, warn },
         );
   const frontends = [...finishFrontends(drafts, options, warn), ...vipFrontends].sort(
-    (a, b) => a.port - b.port || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0),
+    (a, b) =>
+      a.port - b.port ||
+      (a.host < b.host ? -1 : a.host > b.host ? 1 : 0) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
   return { revision, frontends, frontendsById: new Map(frontends.map((f) => [f.id, f])), pools, warnings };
 }

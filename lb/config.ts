@@ -18,6 +18,12 @@ export interface LbTimeouts {
   tcpIdleMs: number;
   /** WebSocket tunnels idle this long are closed (HAProxy `timeout tunnel`, 3600 s). */
   tunnelIdleMs: number;
+  /**
+   * UDP frontends: a client's session with no datagram either way for this long ends and its
+   * upstream socket closes (30 s: Linux conntrack's `nf_conntrack_udp_timeout`; its
+   * `_udp_timeout_stream`, for flows still busy after 2 s, is 120 s).
+   */
+  udpIdleMs: number;
   /** Draining backends and closing frontends keep open requests this long, then cut them. */
   drainGraceMs: number;
 }
@@ -55,6 +61,8 @@ export interface LbConfig {
   maxBodyBytes: number;
   /** Keep-alive connections kept per backend. */
   maxConnectionsPerBackend: number;
+  /** UDP sessions (clients) per UDP frontend; datagrams of further new clients are dropped and counted. */
+  maxUdpSessions: number;
   /** The cookie hashed by `consistent-hash` pools with `hashOn: cookie`; set when the client has none. */
   stickyCookie: string;
   /** Log one line per request and per TCP session. */
@@ -77,6 +85,7 @@ export const DEFAULT_TIMEOUTS: LbTimeouts = {
   clientKeepAliveMs: 5000,
   tcpIdleMs: 30_000,
   tunnelIdleMs: 3_600_000,
+  udpIdleMs: 30_000,
   drainGraceMs: 30_000,
 };
 
@@ -118,6 +127,7 @@ export function resolveLbConfig(input: LbConfigInput = {}): LbConfig {
     maxHeaderBytes: input.maxHeaderBytes ?? 16_384,
     maxBodyBytes: input.maxBodyBytes ?? 10 * 1024 * 1024,
     maxConnectionsPerBackend: input.maxConnectionsPerBackend ?? 256,
+    maxUdpSessions: input.maxUdpSessions ?? 65_536,
     stickyCookie: input.stickyCookie ?? 'sy_affinity',
     accessLog: input.accessLog ?? true,
     debounceMs: input.debounceMs ?? 50,
@@ -137,6 +147,9 @@ function checkRelations(config: LbConfig): void {
   }
   if (config.passive.maxEjectionMs < config.passive.baseEjectionMs) {
     throw invalidOption('passive.maxEjectionMs', 'must not be below passive.baseEjectionMs');
+  }
+  if (!Number.isInteger(config.maxUdpSessions)) {
+    throw invalidOption('maxUdpSessions', `must be a whole number, got ${config.maxUdpSessions}`);
   }
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(config.stickyCookie)) {
     throw invalidOption('stickyCookie', 'must be a cookie name token');

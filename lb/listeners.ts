@@ -8,6 +8,7 @@ import type { Frontend, FrontendMode, RouteTable } from './route-table';
 import type { LbRuntime } from './runtime';
 import { handleTcpConnection } from './tcp-proxy';
 import { CertificateStore, TLS_MIN_VERSION, type LoadedCertificates } from './tls-store';
+import { UdpFrontend } from './udp-proxy';
 
 /** A frontend as bound: `port` is the real one (differs from the table's when `portFor` maps it). */
 export interface BoundFrontend {
@@ -19,18 +20,28 @@ export interface BoundFrontend {
   readonly tls: boolean;
 }
 
-interface Listener {
+/** A TCP, HTTP or HTTPS frontend: a listening server and its client connections. */
+interface StreamListener {
   readonly bound: BoundFrontend;
   readonly server: net.Server;
   readonly sockets: Set<Socket>;
   /** HTTP frontends: the client connections, for the timeout sweep and graceful close. */
   readonly clients: Set<ClientConnection>;
+  readonly udp?: undefined;
 }
+
+/** A UDP frontend: one bound dgram socket and its client sessions (`udp-proxy.ts`). */
+interface DatagramListener {
+  readonly bound: BoundFrontend;
+  readonly udp: UdpFrontend;
+}
+
+type Listener = StreamListener | DatagramListener;
 
 /** Maps a frontend to the port to bind; tests map every frontend to 0 (any free port). */
 export type PortMapper = (frontend: Frontend) => number;
 
-/** A listener serves a frontend as long as the mode and the TLS flag stay. */
+/** A listener serves a frontend as long as the mode (http, tcp, udp) and the TLS flag stay. */
 function sameKind(bound: BoundFrontend, frontend: Frontend): boolean {
   return bound.mode === frontend.mode && bound.tls === (frontend.tls === true);
 }
@@ -174,8 +185,10 @@ export class FrontendListeners {
     this.sweep = setInterval(
       () => {
         const now = this.runtime.now();
-        for (const listener of this.listeners.values())
+        for (const listener of this.listeners.values()) {
+          if (listener.udp) continue;
           for (const client of listener.clients) if (!client.isClosed) client.checkTimeouts(now);
+        }
         for (const client of this.released) if (!client.isClosed) client.checkTimeouts(now);
       },
       Math.max(10, Math.min(1000, Math.floor(shortest / 4))),
@@ -187,6 +200,16 @@ export class FrontendListeners {
   private readonly released = new Set<ClientConnection>();
 
   private bind(frontend: Frontend): Promise<Listener> {
+    return frontend.mode === 'udp' ? this.bindUdp(frontend) : this.bindStream(frontend);
+  }
+
+  private async bindUdp(frontend: Frontend): Promise<DatagramListener> {
+    const udp = await UdpFrontend.bind(this.runtime, frontend, this.portFor(frontend));
+    const { address, port } = udp.address;
+    return { bound: { id: frontend.id, mode: 'udp', host: address, port, tls: false }, udp };
+  }
+
+  private bindStream(frontend: Frontend): Promise<StreamListener> {
     const clients = new Set<ClientConnection>();
     const server = this.createServer(frontend, clients);
     const sockets = new Set<Socket>();
@@ -215,24 +238,29 @@ export class FrontendListeners {
     });
   }
 
-  /** Stop accepting, let open connections finish within the grace time, then cut them. */
-  private release(listener: Listener): Promise<void> {
-    const grace = this.runtime.config.timeouts.drainGraceMs;
+  /**
+   * Stop accepting, let open connections (UDP: sessions) finish within the grace time, then cut
+   * them.
+   */
+  private release(listener: Listener, graceMs = this.runtime.config.timeouts.drainGraceMs): Promise<void> {
+    if (listener.udp) return listener.udp.close(graceMs);
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const cut = (): void => {
         for (const socket of listener.sockets) socket.destroy();
-      }, grace);
+      };
+      const timer = setTimeout(cut, graceMs);
       timer.unref();
       listener.server.close(() => {
         clearTimeout(timer);
         resolve();
       });
       this.closeIdle(listener);
+      if (graceMs === 0) cut();
     });
   }
 
   /** Idle keep-alive clients close now; busy ones after their exchange (and keep their timeouts). */
-  private closeIdle(listener: Listener): void {
+  private closeIdle(listener: StreamListener): void {
     for (const client of listener.clients) {
       client.closeWhenIdle();
       if (client.isClosed) continue;
@@ -241,27 +269,11 @@ export class FrontendListeners {
     }
   }
 
-  /** Close every listener; open connections get `graceMs` to finish. */
+  /** Close every listener; open connections and UDP sessions get `graceMs` to finish. */
   async close(graceMs: number): Promise<void> {
     const listeners = [...this.listeners.values()];
     this.listeners.clear();
-    await Promise.all(
-      listeners.map(
-        (listener) =>
-          new Promise<void>((resolve) => {
-            const cut = (): void => {
-              for (const socket of listener.sockets) socket.destroy();
-            };
-            const timer = setTimeout(cut, graceMs);
-            listener.server.close(() => {
-              clearTimeout(timer);
-              resolve();
-            });
-            this.closeIdle(listener);
-            if (graceMs === 0) cut();
-          }),
-      ),
-    );
+    await Promise.all(listeners.map((listener) => this.release(listener, graceMs)));
     clearInterval(this.sweep);
     this.sweep = undefined;
     this.certificates?.close();

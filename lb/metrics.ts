@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from '../lib';
-import type { LbRuntime } from './runtime';
+import type { FrontendStats, LbRuntime } from './runtime';
 
 /**
  * Prometheus metrics, read from the runtime's own counters at scrape time so the hot path only
@@ -33,7 +33,7 @@ function registerBackendMetrics(registers: Registry[], runtime: LbRuntime): void
   });
   new Gauge({
     name: 'switchyard_lb_backend_active_requests',
-    help: 'Requests or TCP sessions in flight on a backend.',
+    help: 'Requests, TCP sessions or UDP sessions in flight on a backend.',
     labelNames: ['pool', 'backend'],
     registers,
     collect() {
@@ -43,7 +43,7 @@ function registerBackendMetrics(registers: Registry[], runtime: LbRuntime): void
   });
   new Counter({
     name: 'switchyard_lb_backend_requests_total',
-    help: 'Requests and TCP sessions sent to a backend.',
+    help: 'Requests, TCP sessions and UDP sessions sent to a backend.',
     labelNames: ['pool', 'backend'],
     registers,
     collect() {
@@ -64,6 +64,109 @@ function registerBackendMetrics(registers: Registry[], runtime: LbRuntime): void
         this.inc({ ...labels, kind: 'connect' }, s.connectFailures);
         this.inc({ ...labels, kind: 'reset' }, s.resets);
         this.inc({ ...labels, kind: 'timeout' }, s.timeouts);
+      });
+    },
+  });
+}
+
+/** Bytes (TCP sessions once they end, UDP per datagram) and UDP datagrams per backend, each way. */
+function registerBackendTrafficMetrics(registers: Registry[], runtime: LbRuntime): void {
+  new Counter({
+    name: 'switchyard_lb_backend_bytes_total',
+    help: 'Bytes to a backend (direction=in, from clients) and from it (out): TCP sessions when they end, UDP datagrams as they pass.',
+    labelNames: ['pool', 'backend', 'direction'],
+    registers,
+    collect() {
+      this.reset();
+      eachBackend(runtime, (labels, id) => {
+        const s = runtime.states.get(id);
+        if (!s) return;
+        this.inc({ ...labels, direction: 'in' }, s.bytesIn);
+        this.inc({ ...labels, direction: 'out' }, s.bytesOut);
+      });
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_backend_datagrams_total',
+    help: 'UDP datagrams sent to a backend (direction=in) and replies received from it (out).',
+    labelNames: ['pool', 'backend', 'direction'],
+    registers,
+    collect() {
+      this.reset();
+      for (const pool of runtime.table.pools.values()) {
+        if (pool.mode !== 'udp') continue;
+        for (const backend of pool.backends) {
+          const s = runtime.states.get(backend.id);
+          if (!s) continue;
+          this.inc({ pool: pool.id, backend: backend.id, direction: 'in' }, s.datagramsIn);
+          this.inc({ pool: pool.id, backend: backend.id, direction: 'out' }, s.datagramsOut);
+        }
+      }
+    },
+  });
+}
+
+/** The stats of the table's UDP frontends. */
+function eachUdpFrontend(runtime: LbRuntime, visit: (frontend: string, stats: FrontendStats) => void): void {
+  for (const f of runtime.table.frontends) if (f.mode === 'udp') visit(f.id, runtime.frontendStatsFor(f.id));
+}
+
+function registerUdpMetrics(registers: Registry[], runtime: LbRuntime): void {
+  new Gauge({
+    name: 'switchyard_lb_udp_sessions',
+    help: 'UDP sessions (clients) open on a UDP frontend.',
+    labelNames: ['frontend'],
+    registers,
+    collect() {
+      this.reset();
+      eachUdpFrontend(runtime, (frontend, stats) => this.set({ frontend }, stats.currentSessions));
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_udp_sessions_total',
+    help: 'UDP sessions (clients) opened on a UDP frontend.',
+    labelNames: ['frontend'],
+    registers,
+    collect() {
+      this.reset();
+      eachUdpFrontend(runtime, (frontend, stats) => this.inc({ frontend }, stats.sessions));
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_udp_datagrams_total',
+    help: 'Datagrams received from clients (direction=in) and sent to them (out) by a UDP frontend.',
+    labelNames: ['frontend', 'direction'],
+    registers,
+    collect() {
+      this.reset();
+      eachUdpFrontend(runtime, (frontend, stats) => {
+        this.inc({ frontend, direction: 'in' }, stats.datagramsIn);
+        this.inc({ frontend, direction: 'out' }, stats.datagramsOut);
+      });
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_udp_bytes_total',
+    help: 'Bytes received from clients (direction=in) and sent to them (out) by a UDP frontend.',
+    labelNames: ['frontend', 'direction'],
+    registers,
+    collect() {
+      this.reset();
+      eachUdpFrontend(runtime, (frontend, stats) => {
+        this.inc({ frontend, direction: 'in' }, stats.bytesIn);
+        this.inc({ frontend, direction: 'out' }, stats.bytesOut);
+      });
+    },
+  });
+  new Counter({
+    name: 'switchyard_lb_udp_dropped_total',
+    help: 'Datagrams a UDP frontend dropped, by reason: session-limit, no-backend, backlog, closing, error.',
+    labelNames: ['frontend', 'reason'],
+    registers,
+    collect() {
+      this.reset();
+      eachUdpFrontend(runtime, (frontend, stats) => {
+        for (const [reason, n] of stats.dropped) this.inc({ frontend, reason }, n);
       });
     },
   });
@@ -129,7 +232,9 @@ function registerFrontendMetrics(registers: Registry[], runtime: LbRuntime): voi
 export function registerLbMetrics(registry: Registry, runtime: LbRuntime): LbMetrics {
   const registers = [registry];
   registerBackendMetrics(registers, runtime);
+  registerBackendTrafficMetrics(registers, runtime);
   registerFrontendMetrics(registers, runtime);
+  registerUdpMetrics(registers, runtime);
   new Counter({
     name: 'switchyard_lb_retries_total',
     help: 'Requests and connections retried on another backend after a failed connect or reset.',

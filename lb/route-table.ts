@@ -4,12 +4,17 @@
  * `BackendStates`, keyed by the stable backend ids this table names.
  */
 
-export type FrontendMode = 'http' | 'tcp';
+/** `http` (L7), `tcp` (L4 splice) or `udp` (L4 datagrams, per-client sessions: VIP UDP ports). */
+export type FrontendMode = 'http' | 'tcp' | 'udp';
 export type Algorithm = 'round-robin' | 'least-connections' | 'consistent-hash';
 export type HashOn = 'cookie' | 'client-ip';
 
 export interface HealthCheckConfig {
-  readonly type: 'http' | 'tcp';
+  /**
+   * `none`: no active check, backends are UP from the start and only passive health (ejection)
+   * applies. UDP pools use it: there is no generic UDP check (DC/OS l4lb semantics).
+   */
+  readonly type: 'http' | 'tcp' | 'none';
   /** HTTP checks only: the path requested with GET; 2xx and 3xx pass. */
   readonly path: string;
   readonly intervalMs: number;
@@ -19,7 +24,11 @@ export interface HealthCheckConfig {
 }
 
 export interface Backend {
-  /** Stable across compiles: `<task key>#<container port>`, e.g. `Task/default/web-1#8080`. */
+  /**
+   * Stable across compiles: `<task key>#<container port>`, e.g. `Task/default/web-1#8080`; a UDP
+   * backend's ends in `/udp` (`Task/default/dns-1#53/udp`), so a task's 53/tcp and 53/udp are two
+   * backends with their own state.
+   */
   readonly id: string;
   readonly taskKey: string;
   readonly host: string;
@@ -63,14 +72,17 @@ export interface HttpRouter {
 }
 
 export interface Frontend {
-  /** `<listen host>:<port>` — the listener key; a frontend keeps its listener across compiles. */
+  /**
+   * `<listen host>:<port>` (`<address>:<port>/udp` for UDP) — the listener key; a frontend keeps its
+   * listener across compiles.
+   */
   readonly id: string;
   readonly host: string;
   readonly port: number;
   readonly mode: FrontendMode;
   /** HTTP frontends. */
   readonly router?: HttpRouter;
-  /** TCP frontends. */
+  /** TCP and UDP frontends. */
   readonly pool?: string;
   /** HTTP behind TLS (the HTTPS ingress frontend): certificates by SNI, `X-Forwarded-Proto: https`. */
   readonly tls?: boolean;

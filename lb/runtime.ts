@@ -25,9 +25,23 @@ export class FrontendStats {
   tlsHandshakeErrors = 0;
   /** Requests refused by the proxy itself, by status (400, 404, 408, 413, 431, 503). */
   readonly refused = new Map<number, number>();
+  /** UDP frontends: sessions (clients) opened, and open now. */
+  sessions = 0;
+  currentSessions = 0;
+  /** UDP frontends: datagrams and bytes received from clients (in) and sent to them (out). */
+  datagramsIn = 0;
+  datagramsOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  /** UDP frontends: datagrams dropped, by reason (`UdpDropReason`). */
+  readonly dropped = new Map<string, number>();
 
   refuse(status: number): void {
     this.refused.set(status, (this.refused.get(status) ?? 0) + 1);
+  }
+
+  drop(reason: string): void {
+    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
   }
 }
 
@@ -45,6 +59,15 @@ const UPSTREAM_IDLE_MS = 4000;
 const REAP_INTERVAL_MS = 500;
 
 const NO_MEMBERS: readonly BackendState[] = [];
+
+/** A backend no active check watches: UP (passive health still ejects it). */
+function markUnchecked(state: BackendState, now: number): void {
+  if (state.health === 'up' && state.lastCheck === undefined) return;
+  state.health = 'up';
+  state.streak = 0;
+  state.lastCheck = undefined;
+  state.lastChange = now;
+}
 
 /**
  * Everything the proxies share at run time: the current route table (one reference, swapped by
@@ -81,20 +104,21 @@ export class LbRuntime {
     this.reaper.unref();
   }
 
-  /** Swap in a new route table. In-flight work keeps the backend and upstream it started with. */
+  /**
+   * Swap in a new route table. In-flight work keeps the backend and upstream it started with.
+   * Backends of pools with an active check are checked (the first such pool's settings); those
+   * only in passive-only pools (`type: 'none'`, UDP) are UP without a check.
+   */
   apply(table: RouteTable): void {
     const previous = this.table;
     const now = this.now();
     const targets = new Map<string, CheckTarget>();
+    const passiveOnly = new Map<string, BackendState>();
     for (const pool of table.pools.values()) {
-      for (const backend of pool.backends) {
-        const state = this.states.ensure(backend.id, backend.host, backend.port, now);
-        if (!targets.has(backend.id)) targets.set(backend.id, { ...backend, config: pool.healthCheck });
-        if (backend.weight === 0 || state.admin === 'drain') this.scheduleDrain(backend.id);
-        else if (state.admin === 'ready') this.cancelDrain(backend.id);
-      }
+      this.syncBackends(pool, now, targets, passiveOnly);
       this.syncBalancer(pool);
     }
+    for (const [id, state] of passiveOnly) if (!targets.has(id)) markUnchecked(state, now);
     for (const poolId of this.balancers.keys()) if (!table.pools.has(poolId)) this.balancers.delete(poolId);
     for (const frontend of table.frontends) {
       if (!this.frontendStats.has(frontend.id)) this.frontendStats.set(frontend.id, new FrontendStats());
@@ -103,7 +127,24 @@ export class LbRuntime {
     this.members = new WeakMap();
     this.health.sync([...targets.values()]);
     for (const pool of previous.pools.values()) {
-      for (const backend of pool.backends) if (!targets.has(backend.id)) this.retire(backend.id);
+      for (const backend of pool.backends)
+        if (!targets.has(backend.id) && !passiveOnly.has(backend.id)) this.retire(backend.id);
+    }
+  }
+
+  /** Ensure each backend's state, sort it into checked or passive-only, start or stop its drain. */
+  private syncBackends(
+    pool: Pool,
+    now: number,
+    targets: Map<string, CheckTarget>,
+    passiveOnly: Map<string, BackendState>,
+  ): void {
+    for (const backend of pool.backends) {
+      const state = this.states.ensure(backend.id, backend.host, backend.port, now);
+      if (pool.healthCheck.type === 'none') passiveOnly.set(backend.id, state);
+      else if (!targets.has(backend.id)) targets.set(backend.id, { ...backend, config: pool.healthCheck });
+      if (backend.weight === 0 || state.admin === 'drain') this.scheduleDrain(backend.id);
+      else if (state.admin === 'ready') this.cancelDrain(backend.id);
     }
   }
 

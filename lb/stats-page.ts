@@ -1,4 +1,4 @@
-import type { BackendRow, PoolRow, StatsSnapshot } from './stats';
+import type { BackendRow, FrontendRow, PoolRow, StatsSnapshot } from './stats';
 
 /**
  * The stats page as HTML, modelled on HAProxy's: one table of frontends, then one table per pool
@@ -43,6 +43,8 @@ function backendRow(b: BackendRow): string {
     b.timeouts,
     b.redispatches,
     b.ejections,
+    `${b.bytesIn}/${b.bytesOut}`,
+    b.datagramsIn + b.datagramsOut > 0 ? `${b.datagramsIn}/${b.datagramsOut}` : '-',
   ];
   return `<tr style="background:${COLOURS[b.status] ?? '#fff'}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
 }
@@ -64,6 +66,8 @@ const BACKEND_HEAD = [
   'Timeouts',
   'Redisp',
   'Eject',
+  'Bytes in/out',
+  'Datagrams in/out',
 ];
 
 function poolTable(p: PoolRow): string {
@@ -75,8 +79,34 @@ ${rows || `<tr><td colspan="${BACKEND_HEAD.length}">no backends</td></tr>`}
 </table>`;
 }
 
+/** UDP frontends: sessions and datagrams instead of connections and requests. */
+function udpTable(frontends: readonly FrontendRow[]): string {
+  const rows = frontends
+    .map((f) => {
+      const u = f.udp;
+      if (!u) return '';
+      const cells = [
+        f.id,
+        f.bound,
+        u.currentSessions,
+        u.sessions,
+        `${u.datagramsIn}/${u.datagramsOut}`,
+        `${u.bytesIn}/${u.bytesOut}`,
+        classes(u.dropped),
+      ];
+      return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
+  return `<h2>UDP frontends</h2>
+<table><tr><th>Frontend</th><th>Bound</th><th>Cur sessions</th><th>Total sessions</th><th>Datagrams in/out</th><th>Bytes in/out</th><th>Dropped</th></tr>
+${rows}
+</table>`;
+}
+
 export function renderStatsPage(stats: StatsSnapshot): string {
+  const udp = stats.frontends.filter((f) => f.mode === 'udp');
   const frontendRows = stats.frontends
+    .filter((f) => f.mode !== 'udp')
     .map(
       (f) =>
         `<tr><td>${esc(f.id)}</td><td>${esc(f.mode)}</td><td>${esc(f.bound)}</td><td>${f.currentConnections}</td><td>${f.connections}</td><td>${f.requests}</td><td>${esc(classes(f.responses))}</td><td>${esc(classes(f.refused))}</td></tr>`,
@@ -94,6 +124,7 @@ ${warnings ? `<h2>Warnings</h2><ul>${warnings}</ul>` : ''}
 <table><tr><th>Frontend</th><th>Mode</th><th>Bound</th><th>Cur conns</th><th>Total conns</th><th>Requests</th><th>Responses</th><th>Refused</th></tr>
 ${frontendRows}
 </table>
+${udp.length > 0 ? udpTable(udp) : ''}
 ${stats.pools.map(poolTable).join('\n')}
 </body></html>
 `;

@@ -1,7 +1,7 @@
 import type { BackendState } from './backend-state';
 import type { BoundFrontend } from './listeners';
 import type { Backend, Pool } from './route-table';
-import type { LbRuntime } from './runtime';
+import type { FrontendStats, LbRuntime } from './runtime';
 
 /** The stats page's data, also served as JSON: one snapshot of the route table and the runtime. */
 export interface StatsSnapshot {
@@ -27,6 +27,20 @@ export interface FrontendRow {
   readonly tls: boolean;
   /** TLS frontends: failed handshakes (plain HTTP on the port, bad hellos, timeouts). */
   readonly tlsHandshakeErrors: number;
+  /** UDP frontends only. */
+  readonly udp?: UdpFrontendRow;
+}
+
+/** A UDP frontend's sessions and traffic: `in` = client → backend, `out` = backend → client. */
+export interface UdpFrontendRow {
+  readonly sessions: number;
+  readonly currentSessions: number;
+  readonly datagramsIn: number;
+  readonly datagramsOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Datagrams dropped, by reason: session-limit, no-backend, backlog, closing, error. */
+  readonly dropped: Readonly<Record<string, number>>;
 }
 
 export interface PoolRow {
@@ -60,6 +74,12 @@ export interface BackendRow {
   readonly timeouts: number;
   readonly redispatches: number;
   readonly ejections: number;
+  /** Bytes client → backend (in) and back (out): TCP sessions once they end, UDP per datagram. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** UDP: datagrams sent to the backend (in) and replies from it (out). */
+  readonly datagramsIn: number;
+  readonly datagramsOut: number;
 }
 
 function byClass(counts: readonly number[]): Record<string, number> {
@@ -105,6 +125,27 @@ function backendRow(backend: Backend, state: BackendState, now: number): Backend
     timeouts: state.timeouts,
     redispatches: state.redispatches,
     ejections: state.ejections,
+    bytesIn: state.bytesIn,
+    bytesOut: state.bytesOut,
+    datagramsIn: state.datagramsIn,
+    datagramsOut: state.datagramsOut,
+  };
+}
+
+function checkText(c: Pool['healthCheck']): string {
+  if (c.type === 'none') return 'none (passive only)';
+  return `${c.type}${c.type === 'http' ? ` GET ${c.path}` : ''} inter ${c.intervalMs}ms timeout ${c.timeoutMs}ms rise ${c.rise} fall ${c.fall}`;
+}
+
+function udpRow(stats: FrontendStats): UdpFrontendRow {
+  return {
+    sessions: stats.sessions,
+    currentSessions: stats.currentSessions,
+    datagramsIn: stats.datagramsIn,
+    datagramsOut: stats.datagramsOut,
+    bytesIn: stats.bytesIn,
+    bytesOut: stats.bytesOut,
+    dropped: Object.fromEntries(stats.dropped),
   };
 }
 
@@ -114,12 +155,11 @@ function poolRow(runtime: LbRuntime, pool: Pool, now: number): PoolRow {
     const state = runtime.states.get(backend.id);
     if (state) backends.push(backendRow(backend, state, now));
   }
-  const c = pool.healthCheck;
   return {
     id: pool.id,
     mode: pool.mode,
     algorithm: pool.algorithm,
-    check: `${c.type}${c.type === 'http' ? ` GET ${c.path}` : ''} inter ${c.intervalMs}ms timeout ${c.timeoutMs}ms rise ${c.rise} fall ${c.fall}`,
+    check: checkText(pool.healthCheck),
     noBackend: runtime.noBackend.get(pool.id) ?? 0,
     up: backends.filter((b) => b.status === 'UP').length,
     total: backends.length,
@@ -140,7 +180,7 @@ export function collectStats(runtime: LbRuntime, bound: readonly BoundFrontend[]
     frontends: table.frontends.map((f) => {
       const stats = runtime.frontendStatsFor(f.id);
       const b = boundById.get(f.id);
-      return {
+      const row: FrontendRow = {
         id: f.id,
         mode: f.mode,
         bound: b ? `${b.host}:${b.port}` : 'NOT BOUND',
@@ -152,6 +192,7 @@ export function collectStats(runtime: LbRuntime, bound: readonly BoundFrontend[]
         tls: f.tls === true,
         tlsHandshakeErrors: stats.tlsHandshakeErrors,
       };
+      return f.mode === 'udp' ? { ...row, udp: udpRow(stats) } : row;
     }),
     pools: [...table.pools.values()].map((p) => poolRow(runtime, p, now)),
   };
