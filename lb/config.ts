@@ -8,6 +8,8 @@ export interface LbTimeouts {
   connectMs: number;
   /** Waiting for a backend's response headers, then between body chunks (HAProxy `timeout server`, 30 s) → 504. */
   serverMs: number;
+  /** Waiting for a free connection when all `maxConnectionsPerBackend` are busy (HAProxy `timeout queue`, its default: the connect timeout) → 503. */
+  queueMs: number;
   /** Receiving a client's request headers (HAProxy `timeout http-request`, 15 s) → 408. */
   clientHeadersMs: number;
   /** Receiving a client's whole request, body included (30 s) → 408. */
@@ -80,6 +82,7 @@ export type LbConfigInput = Partial<Omit<LbConfig, 'timeouts' | 'passive' | 'hea
 export const DEFAULT_TIMEOUTS: LbTimeouts = {
   connectMs: 3000,
   serverMs: 30_000,
+  queueMs: 3000,
   clientHeadersMs: 15_000,
   clientRequestMs: 30_000,
   clientKeepAliveMs: 5000,

@@ -12,6 +12,8 @@ export const LbErrorCode = {
   NO_ROUTE: 'SY_LB_NO_ROUTE',
   /** The pool has no backend that may take traffic (HTTP 503). */
   NO_BACKEND: 'SY_LB_NO_BACKEND',
+  /** Every connection to the backend stayed busy for the queue timeout (HTTP 503). */
+  QUEUE_TIMEOUT: 'SY_LB_QUEUE_TIMEOUT',
   /** Every connection attempt failed, retries included (HTTP 502). */
   CONNECT_FAILED: 'SY_LB_CONNECT_FAILED',
   /** The backend closed or reset the connection before a full response (HTTP 502). */
@@ -56,6 +58,7 @@ export const HTTP_STATUS: Readonly<Record<LbErrorCode, number>> = {
   SY_LB_BIND_FAILED: 500,
   SY_LB_NO_ROUTE: 404,
   SY_LB_NO_BACKEND: 503,
+  SY_LB_QUEUE_TIMEOUT: 503,
   SY_LB_CONNECT_FAILED: 502,
   SY_LB_BACKEND_RESET: 502,
   SY_LB_BACKEND_TIMEOUT: 504,

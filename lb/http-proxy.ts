@@ -18,7 +18,7 @@ import { ResponseReader } from './http-response';
 import type { PickedBackend } from './pick';
 import type { Pool } from './route-table';
 import type { FrontendStats, LbRuntime } from './runtime';
-import type { Upstream, UpstreamConnection, UpstreamUser } from './upstream';
+import { QueueTimeout, type Upstream, type UpstreamConnection, type UpstreamUser } from './upstream';
 import { startTunnel } from './websocket';
 
 /**
@@ -254,7 +254,10 @@ export class ClientConnection implements Session, UpstreamUser {
       return;
     }
     try {
-      if (result instanceof Error) this.connectFailed();
+      // HAProxy's `timeout queue`: a clear 503, not counted against the (only busy) backend.
+      if (result instanceof QueueTimeout)
+        this.replyError(503, LbErrorCode.QUEUE_TIMEOUT, !this.body.done || !this.keepClient);
+      else if (result instanceof Error) this.connectFailed();
       else this.send(result);
     } catch (err) {
       this.panic(err);
@@ -471,14 +474,12 @@ export class ClientConnection implements Session, UpstreamUser {
 
   /** Session: a drain's grace time is over. */
   abort(): void {
-    if (this.phase === CONNECTING || this.phase === FORWARDING) {
-      const started = this.response.started;
-      this.abandonUpstream();
-      const state = this.picked?.state;
-      if (state) state.resets++;
-      if (started) this.socket.destroy();
-      else this.replyError(502, LbErrorCode.BACKEND_RESET, true);
-    }
+    if (this.phase !== CONNECTING && this.phase !== FORWARDING) return;
+    const started = this.response.started;
+    this.abandonUpstream();
+    if (this.picked) this.picked.state.resets++;
+    if (started) this.socket.destroy();
+    else this.replyError(502, LbErrorCode.BACKEND_RESET, true);
   }
 
   private onClientClose(): void {

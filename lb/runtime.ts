@@ -190,6 +190,7 @@ export class LbRuntime {
         maxConnections: this.config.maxConnectionsPerBackend,
         connectMs: timeouts.connectMs,
         serverMs: timeouts.serverMs,
+        queueMs: timeouts.queueMs,
         idleMs: UPSTREAM_IDLE_MS,
       },
       this.now,

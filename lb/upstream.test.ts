@@ -88,6 +88,36 @@ test('at most maxConnectionsPerBackend connections; the other requests wait thei
   expect(backend.peak()).toBeLessThanOrEqual(3);
 });
 
+test('a request queued longer than the queue timeout gets 503 SY_LB_QUEUE_TIMEOUT and is never sent', async () => {
+  const hanging: http.ServerResponse[] = [];
+  const backend = await startBackend(cleanup, 'busy', (req, res) => {
+    if (req.url !== '/hang') return false;
+    hanging.push(res);
+    return true;
+  });
+  cleanup.add(() => hanging.forEach((res) => res.destroy()));
+  const url = await startLb(backend.port, { maxConnectionsPerBackend: 1, timeouts: { queueMs: 300 } });
+  const held = http.get(`${url}/hang`, { agent: false });
+  held.on('error', () => undefined);
+  cleanup.add(() => held.destroy());
+  await eventually(() => backend.hits === 1, 2000, 'the only connection busy');
+  const started = Date.now();
+  const queued = await new Promise<{ status: number; code: string | undefined }>((resolve, reject) => {
+    http
+      .get(`${url}/queued`, { agent: false }, (res) => {
+        res.resume();
+        resolve({
+          status: res.statusCode ?? 0,
+          code: res.headers['x-switchyard-error'] as string | undefined,
+        });
+      })
+      .on('error', reject);
+  });
+  expect(queued).toEqual({ status: 503, code: 'SY_LB_QUEUE_TIMEOUT' });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  expect(backend.hits).toBe(1);
+});
+
 test('a queued request whose client leaves is never sent', async () => {
   const backend = await slowBackend();
   const url = await startLb(backend.port, { maxConnectionsPerBackend: 1 });

@@ -24,6 +24,16 @@ export interface UpstreamOptions {
   readonly serverMs: number;
   /** An idle connection is closed after this long. */
   readonly idleMs: number;
+  /** A request waiting for a free connection gets a QueueTimeout after this long. */
+  readonly queueMs: number;
+}
+
+/** Every connection stayed busy for `queueMs` (HAProxy's `timeout queue`). */
+export class QueueTimeout extends Error {
+  constructor() {
+    super('Every backend connection stayed busy for the queue timeout');
+    this.name = 'QueueTimeout';
+  }
 }
 
 export class UpstreamConnection {
@@ -84,6 +94,8 @@ type Waiter = (connection: UpstreamConnection | Error) => void;
 export class Upstream {
   private readonly idle: UpstreamConnection[] = [];
   private readonly waiting: Waiter[] = [];
+  /** When each waiter queued (epoch ms), in the same order. */
+  private readonly waitingSince: number[] = [];
   /** Connections open or opening. */
   open = 0;
   private closing = false;
@@ -95,7 +107,10 @@ export class Upstream {
     private readonly now: () => number,
   ) {}
 
-  /** A connection for one exchange: an idle one, a new one, or the next one freed. */
+  /**
+   * A connection for one exchange: an idle one, a new one, or the next one freed — or, after
+   * `queueMs` in the queue, a QueueTimeout.
+   */
   acquire(done: Waiter): void {
     const idle = this.idle.pop();
     if (idle) {
@@ -108,6 +123,7 @@ export class Upstream {
     }
     if (this.open >= this.options.maxConnections) {
       this.waiting.push(done);
+      this.waitingSince.push(this.now());
       return;
     }
     this.connect(done);
@@ -116,7 +132,15 @@ export class Upstream {
   /** Give up waiting (the client went away before a connection was free). */
   cancel(done: Waiter): void {
     const at = this.waiting.indexOf(done);
-    if (at >= 0) this.waiting.splice(at, 1);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    this.waitingSince.splice(at, 1);
+  }
+
+  /** The next waiter in order, or undefined. */
+  private nextWaiter(): Waiter | undefined {
+    this.waitingSince.shift();
+    return this.waiting.shift();
   }
 
   private connect(done: Waiter): void {
@@ -143,7 +167,7 @@ export class Upstream {
   }
 
   idled(connection: UpstreamConnection): void {
-    const next = this.waiting.shift();
+    const next = this.nextWaiter();
     if (next) {
       next(connection);
       return;
@@ -161,12 +185,14 @@ export class Upstream {
     const at = this.idle.indexOf(connection);
     if (at >= 0) this.idle.splice(at, 1);
     // A slot is free: the next waiter gets a new connection.
-    const next = this.waiting.shift();
+    const next = this.nextWaiter();
     if (next) this.connect(next);
   }
 
-  /** Close idle connections past their idle time. */
+  /** Close idle connections past their idle time; answer waiters queued past `queueMs`. */
   reap(now: number): void {
+    while (this.waiting.length > 0 && now - (this.waitingSince[0] as number) >= this.options.queueMs)
+      (this.nextWaiter() as Waiter)(new QueueTimeout());
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const connection = this.idle[i] as UpstreamConnection;
       if (now - connection.idleSince >= connection.idleMs) connection.socket.destroy();
@@ -177,6 +203,7 @@ export class Upstream {
   close(): void {
     this.closing = true;
     for (const connection of [...this.idle]) connection.socket.destroy();
+    this.waitingSince.length = 0;
     for (const waiter of this.waiting.splice(0)) waiter(new Error('Backend removed'));
   }
 
