@@ -5,6 +5,7 @@ import { runAgent } from './commands/agent';
 import { runApply } from './commands/apply';
 import { runDelete } from './commands/delete';
 import { runDns, type DnsCommandOptions } from './commands/dns';
+import { parseWorkers } from './commands/dns-primary';
 import { parseHttpsFlags, parseLbFlags, runLb, type LbFlags } from './commands/lb';
 import { runDescribe } from './commands/describe';
 import { parseOutput, runGet } from './commands/get';
@@ -300,11 +301,17 @@ function registerDns(program: Command, io: CliIo, withApi: WithApi, result: { ex
       '--mesos-dns-config <file>',
       'a Mesos-DNS config.json, as is: follow its masters and serve with its settings; without --server the state is kept in memory',
     )
+    .option(
+      '--workers <n|auto>',
+      'processes serving the same sockets (auto: one per CPU); a primary forks and restarts them (default 1)',
+      (v) => parseWorkers(v),
+    )
     .option('--log-level <level>', 'trace, debug, info, warn, error (env SWITCHYARD_LOG_LEVEL, default info)')
     .action((o: DnsFlags, command: Command) => {
       const explicit = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
       const options: DnsCommandOptions = {
         logLevel: o.logLevel,
+        workers: o.workers ?? 1,
         ...(explicit('listen') ? { listen: o.listen } : {}),
         ...(explicit('http') ? { http: o.http } : {}),
         ...(explicit('recursion') ? { recursion: o.recursion } : {}),
@@ -314,7 +321,10 @@ function registerDns(program: Command, io: CliIo, withApi: WithApi, result: { ex
       const remote = g.server !== undefined || env('SWITCHYARD_SERVER') !== undefined;
       if (o.mesosDnsConfig !== undefined && !remote) {
         // A drop-in Mesos-DNS: no state API to talk to, so the state lives in this process.
-        return runDns(createMemoryStore(), options, io).then((code) => void (result.exitCode = code));
+        // With --workers, the primary serves this state to the workers over a private socket.
+        return runDns(createMemoryStore(), { ...options, localState: true }, io).then(
+          (code) => void (result.exitCode = code),
+        );
       }
       return withApi((api) => runDns(api, options, io));
     });
@@ -326,6 +336,7 @@ interface DnsFlags {
   upstream?: string[];
   recursion: boolean;
   mesosDnsConfig?: string;
+  workers?: number;
   logLevel: string;
 }
 

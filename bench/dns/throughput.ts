@@ -7,9 +7,11 @@
  *    the same addresses in the additional section — and write the same records as a dnsmasq
  *    hosts file and `srv-host` lines (TTL 5 on both sides).
  * 2. dnsmasq (`--no-daemon --port P --listen-address 127.0.0.1 --bind-interfaces --no-resolv
- *    --no-hosts`) and Switchyard — one process, then `--workers` processes sharing the UDP socket
- *    (bench/dns/serve.ts), each fed from the state server — are started in turn, checked with a
- *    query, driven by dnsperf with the same query file, duration, -c and -q, and stopped by PID.
+ *    --no-hosts`) and Switchyard — the real `switchyard dns` command, one process, then
+ *    `--workers N` processes sharing the UDP socket, each worker following the state server —
+ *    are started in turn, waited for until every worker serves the cluster's revision (its
+ *    /metrics), checked with a query, driven by dnsperf with the same query file, duration, -c
+ *    and -q, and stopped by PID (SIGTERM; the `dns` primary stops its workers).
  *    Each server gets: the mixed query file at full speed (the headline), the A queries alone
  *    (dnsmasq keeps `srv-host` records in a list it scans per query, so the mix matters; a last
  *    run gives dnsmasq's A rate with no SRV records at all), and
@@ -203,19 +205,43 @@ interface Server {
   start(port: number): Promise<ChildProcess>;
 }
 
-async function waitForLine(child: ChildProcess, line: string, timeoutMs: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
+/** The DNS HTTP API's URL, from `switchyard dns`'s "DNS listening on …, API http://…" line. */
+async function waitForApi(child: ChildProcess, timeoutMs: number): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no "${line}" within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`not listening within ${timeoutMs} ms`)), timeoutMs);
     child.stdout?.on('data', (c: Buffer) => {
       seen += c.toString();
-      if (seen.includes(line)) {
+      const m = /DNS listening on .*, API (http:\/\/\S+)/.exec(seen);
+      if (m !== null) {
         clearTimeout(timer);
-        resolve();
+        resolve(m[1] as string);
       }
     });
     child.once('exit', () => reject(new Error('server exited before it was ready')));
   });
+}
+
+/** Until every worker (or the one process) serves a zone at `revision` or later, per /metrics. */
+async function waitForRevision(
+  api: string,
+  workers: number,
+  revision: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await fetch(`${api}/metrics`).then(
+      (r) => r.text(),
+      () => '',
+    );
+    const serving = [...text.matchAll(/^switchyard_dns_zone_revision(?:\{[^}]*\})? (\d+)/gm)].filter(
+      (m) => Number(m[1]) >= revision,
+    ).length;
+    if (serving >= workers) return;
+    if (Date.now() > deadline) throw new Error(`${serving} of ${workers} serve revision ${revision}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function main(): Promise<void> {
@@ -278,8 +304,19 @@ async function main(): Promise<void> {
           const serveArgs = [
             '-r',
             './test/helpers/ts-register.js',
-            'bench/dns/serve.ts',
-            JSON.stringify({ port, workers, state: stateAddress, expectRevision: revision }),
+            'cli/main.ts',
+            '--server',
+            stateAddress,
+            'dns',
+            '--workers',
+            String(workers),
+            '--listen',
+            `127.0.0.1:${port}`,
+            '--http',
+            '127.0.0.1:0',
+            '--no-recursion',
+            '--log-level',
+            'warn',
           ];
           const [cmd, argv] = pinned(
             workers > 1 ? (cfg.pin ? '0,1' : undefined) : serverCpu,
@@ -287,7 +324,8 @@ async function main(): Promise<void> {
             serveArgs,
           );
           const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
-          await waitForLine(child, 'ready', 60000);
+          const api = await waitForApi(child, 60000);
+          await waitForRevision(api, workers, revision, 60000);
           return child;
         },
       })),

@@ -1,109 +1,48 @@
-import { createLogger, createRegistry, type Logger, type Registry } from '../../lib';
-import { startDnsServer, type DnsServerOptions } from '../../dns';
-import {
-  createInformer,
-  createMesosSource,
-  readMesosDnsConfig,
-  sourceOptionsFromMesosDns,
-  type StateApi,
-} from '../../state';
-import { parseHostPort } from '../defaults';
+import cluster from 'node:cluster';
+import { createRegistry } from '../../lib';
+import type { StateApi } from '../../state';
 import type { CliIo } from '../io';
+import { runDnsPrimary } from './dns-primary';
+import {
+  commandLogger,
+  listenerAddresses,
+  listeningLine,
+  readMesos,
+  serveDns,
+  serverOptions,
+  startMesos,
+  untilSignal,
+  type DnsCommandOptions,
+} from './dns-serve';
+import { runDnsWorker, workerAssignment } from './dns-worker';
 
-export interface DnsCommandOptions {
-  /** Explicit flags; undefined: the default, or the Mesos-DNS config file's value. */
-  listen?: string;
-  http?: string | false;
-  upstreams?: string[];
-  recursion?: boolean;
-  /** A Mesos-DNS config.json, read as is: its masters feed the state, its settings the server. */
-  mesosDnsConfig?: string;
-  logLevel?: string;
-}
-
-const DEFAULT_LISTEN = '127.0.0.1:8053';
-const DEFAULT_HTTP = '127.0.0.1:8123';
+export type { DnsCommandOptions } from './dns-serve';
 
 /**
  * `switchyard dns`: the DNS server on its own, following a state API. With `--mesos-dns-config`
  * it also runs the Mesos source, so it replaces a Mesos-DNS process with the same config file.
+ * With `--workers N` (N > 1) this process becomes a cluster primary and N worker processes serve
+ * (dns-primary.ts); a worker process runs this same command line and lands in runDnsWorker.
  * Runs until Ctrl-C or SIGTERM.
  */
 export async function runDns(api: StateApi, o: DnsCommandOptions, io: CliIo): Promise<number> {
-  const logger = createLogger(o.logLevel === undefined ? {} : { level: o.logLevel });
+  const assignment = workerAssignment();
+  if (assignment !== undefined) return runDnsWorker(api, o, assignment);
+  if (cluster.isPrimary && (o.workers ?? 1) > 1) return runDnsPrimary(api, o, io);
+  const logger = commandLogger(o);
   const registry = createRegistry({ processMetrics: true });
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  const stop = new AbortController();
-  const source =
-    o.mesosDnsConfig === undefined ? undefined : await startMesos(api, o.mesosDnsConfig, logger, registry);
+  const stopped = untilSignal();
+  const config = o.mesosDnsConfig === undefined ? undefined : await readMesos(o.mesosDnsConfig, logger);
+  const source = config === undefined ? undefined : await startMesos(api, config, logger, registry);
   try {
-    const server = await startDnsServer({
-      ...(source?.dnsOptions ?? {}),
-      ...listenOptions(o, source?.dnsOptions),
-      informer: createInformer({ api, logger, signal: stop.signal }),
+    await serveDns(api, serverOptions(o, config), {
       logger,
       registry,
+      stopped,
+      onListening: (server) => io.stdout.write(`${listeningLine(listenerAddresses(server))}\n`),
     });
-    try {
-      const http =
-        server.httpAddress === undefined
-          ? ''
-          : `, API http://${server.httpAddress.address}:${server.httpAddress.port}`;
-      io.stdout.write(
-        `DNS listening on udp+tcp ${server.udpAddress.address}:${server.udpAddress.port}${http}\n`,
-      );
-      await stopped;
-    } finally {
-      stop.abort();
-      await server.close();
-    }
   } finally {
     await source?.stop();
   }
   return 0;
-}
-
-/** Flags win over the config file, which wins over the defaults. */
-function listenOptions(
-  o: DnsCommandOptions,
-  fromFile: Partial<DnsServerOptions> | undefined,
-): Partial<DnsServerOptions> {
-  const listen = o.listen ?? (fromFile === undefined ? DEFAULT_LISTEN : undefined);
-  const http = o.http ?? (fromFile === undefined ? DEFAULT_HTTP : undefined);
-  const out: Partial<DnsServerOptions> = {};
-  if (listen !== undefined) {
-    const { host, port } = parseHostPort(listen, '--listen');
-    Object.assign(out, { host, port });
-  }
-  if (http === false) out.httpPort = false;
-  else if (http !== undefined) {
-    const { host, port } = parseHostPort(http, '--http');
-    Object.assign(out, { httpHost: host, httpPort: port });
-  }
-  if (o.upstreams !== undefined) out.upstreams = o.upstreams;
-  if (o.recursion !== undefined) out.forwarding = o.recursion;
-  return out;
-}
-
-async function startMesos(
-  api: StateApi,
-  path: string,
-  logger: Logger,
-  registry: Registry,
-): Promise<{ dnsOptions: Partial<DnsServerOptions>; stop(): Promise<void> }> {
-  const config = await readMesosDnsConfig(path);
-  for (const w of config.warnings) logger.warn({ field: w.field }, `Mesos-DNS config: ${w.reason}`);
-  const source = createMesosSource({
-    api,
-    logger,
-    registry,
-    ...(await sourceOptionsFromMesosDns(config.source)),
-  });
-  // Like Mesos-DNS, the first load is attempted before serving; a failure is logged and retried.
-  const first = await source.start();
-  logger.info({ first }, 'Mesos source started');
-  return { dnsOptions: config.dns as Partial<DnsServerOptions>, stop: () => source.stop() };
 }
