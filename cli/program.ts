@@ -97,6 +97,21 @@ interface UpFlags {
 
 type WithApi = (run: (api: StateApi) => Promise<number>) => Promise<void>;
 
+/** The HTTPS ingress flags `up` and `lb` share. */
+function httpsPortOption(): Option {
+  return new Option(
+    '--https-port <port>',
+    'port of the HTTPS ingress frontend (the ingress rules over TLS; needs --certs; default none)',
+  ).argParser((v) => parsePort(v, '--https-port'));
+}
+
+function certsOption(): Option {
+  return new Option(
+    '--certs <dir>',
+    'PEM certificates for --https-port, chosen by SNI (*.pem, or name.crt + name.key)',
+  );
+}
+
 function registerUp(program: Command, io: CliIo, result: { exitCode: number }): void {
   program
     .command('up')
@@ -118,15 +133,8 @@ function registerUp(program: Command, io: CliIo, result: { exitCode: number }): 
       (v) => parsePort(v, '--ingress-port'),
       DEFAULTS.ingressPort,
     )
-    .option(
-      '--https-port <port>',
-      'port of the HTTPS ingress frontend (the ingress rules over TLS; needs --certs; default none)',
-      (v) => parsePort(v, '--https-port'),
-    )
-    .option(
-      '--certs <dir>',
-      'PEM certificates for --https-port, chosen by SNI (*.pem, or name.crt + name.key)',
-    )
+    .addOption(httpsPortOption())
+    .addOption(certsOption())
     .option('--no-lb', 'do not run the proxy')
     .option('--example <file...>', 'manifests to apply at start (idempotent)')
     .option('--demo', 'serve a tiny HTTP backend for each example task that runs on this machine')
@@ -354,15 +362,8 @@ function registerLb(program: Command, withApi: WithApi, io: CliIo): void {
     .option('--admin <host:port>', `stats page, JSON, /metrics and admin API (default ${DEFAULTS.lbAdmin})`)
     .option('--no-admin', 'no admin endpoint')
     .option('--no-vips', 'do not serve VIP objects on their addresses (an edge proxy)')
-    .option(
-      '--https-port <port>',
-      'port of the HTTPS ingress frontend (the ingress rules over TLS; needs --certs; default none)',
-      (v) => parsePort(v, '--https-port'),
-    )
-    .option(
-      '--certs <dir>',
-      'PEM certificates for --https-port, chosen by SNI (*.pem, or name.crt + name.key)',
-    )
+    .addOption(httpsPortOption())
+    .addOption(certsOption())
     .option('--no-access-log', 'no log line per request and TCP session')
     .option('--log-level <level>', 'trace, debug, info, warn, error (env SWITCHYARD_LOG_LEVEL, default info)')
     .action((o: LbFlags) => {
