@@ -343,7 +343,8 @@ export class ClientConnection implements Session, UpstreamUser {
 
   /** ResponseReader: write to the client; the backend's reads pause while the client's buffer is full. */
   writeClient(data: string | Buffer): void {
-    if (typeof data !== 'string') (this.picked as PickedBackend).state.bytesOut += data.length;
+    // Heads count too (HAProxy's bytes out do); a latin1 string's length is its byte count.
+    (this.picked as PickedBackend).state.bytesOut += data.length;
     if (!this.socket.write(data, 'latin1')) this.upstream?.socket.pause();
   }
 

@@ -27,6 +27,8 @@ const BAD = 0;
 const INTERIM = 1;
 const FINAL = 2;
 
+/** A first body part up to this size is copied to sit right after the head: one plain write. */
+const MERGE_BYTES = 16 * 1024;
 /** A backend's response head larger than this is refused (502). */
 const MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
 
@@ -47,6 +49,8 @@ export class ResponseReader {
   /** The backend sent bytes past the end of the response: its connection cannot be reused. */
   private overrun = false;
   private readonly sink: DataSink;
+  /** The client's head, between parsing it and writing it with the first body bytes. */
+  private headOut = '';
 
   constructor(private readonly owner: ResponseOwner) {
     this.sink = (buffer, start, end) => owner.writeClient(buffer.subarray(start, end));
@@ -85,18 +89,33 @@ export class ResponseReader {
     this.pending = null;
     this.searched = 0;
     const rest = pending.subarray(end);
-    // Head and first body bytes leave in one write (one syscall).
+    const kind = this.head(pending.toString('latin1', 0, end - 4));
+    if (kind === INTERIM) {
+      // An interim response (100, 103): dropped; the final one follows.
+      if (rest.length > 0) this.read(rest);
+    } else if (kind === FINAL) this.first(rest);
+  }
+
+  /** The head and the first body bytes leave in one write (one syscall). */
+  private first(rest: Buffer): void {
+    const head = this.headOut;
+    this.headOut = '';
+    if (this.mode === LENGTH && rest.length <= this.remaining && rest.length <= MERGE_BYTES) {
+      // The common case, a small body that came with its head: one buffer, the cheapest write.
+      const out = Buffer.allocUnsafe(head.length + rest.length);
+      out.write(head, 0, 'latin1');
+      rest.copy(out, head.length);
+      this.remaining -= rest.length;
+      this.owner.writeClient(out);
+      if (this.remaining === 0) this.finish();
+      return;
+    }
     const socket = this.owner.socket;
     socket.cork();
     try {
-      const kind = this.head(pending.toString('latin1', 0, end - 4));
-      if (kind === INTERIM) {
-        // An interim response (100, 103): dropped; the final one follows.
-        if (rest.length > 0) this.read(rest);
-      } else if (kind === FINAL) {
-        const empty = this.mode === NONE || (this.mode === LENGTH && this.remaining === 0);
-        if (rest.length > 0 || empty) this.body(rest);
-      }
+      this.owner.writeClient(head);
+      const empty = this.mode === NONE || (this.mode === LENGTH && this.remaining === 0);
+      if (rest.length > 0 || empty) this.body(rest);
     } finally {
       socket.uncork();
     }
@@ -135,7 +154,7 @@ export class ResponseReader {
     } else if (parsed.contentLength >= 0) framing = `Content-Length: ${parsed.contentLength}\r\n`;
     const suffix = this.owner.clientHeadSuffix(this.mode === UNTIL_CLOSE || this.dechunk);
     this.started = true;
-    this.owner.writeClient(`HTTP/1.1${parsed.statusRest}\r\n${parsed.headers}${framing}${suffix}\r\n`);
+    this.headOut = `HTTP/1.1${parsed.statusRest}\r\n${parsed.headers}${framing}${suffix}\r\n`;
     return FINAL;
   }
 
