@@ -37,6 +37,8 @@ const RAW_RESPONSES: Readonly<Record<string, string>> = {
   '/malformed': 'HTTP/1.1 200 OK\r\nBad Header\r\nContent-Length: 2\r\n\r\nok',
   '/smuggle': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok',
   '/health': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+  // A response that starts and never ends.
+  '/partial': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n',
   // UTF-8 bytes of "é" in a field value (obs-text): must cross the proxy unchanged.
   '/bytes':
     'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Disposition: attachment; filename="\xc3\xa9"\r\n\r\nok',
@@ -81,6 +83,13 @@ async function startRawBackend(): Promise<RawBackend> {
 }
 
 async function startLb(backendPort: number, extra: Partial<LoadBalancerOptions> = {}): Promise<number> {
+  return (await startLbWith(backendPort, extra)).port;
+}
+
+async function startLbWith(
+  backendPort: number,
+  extra: Partial<LoadBalancerOptions> = {},
+): Promise<{ port: number; lb: LoadBalancer }> {
   const informer = new FakeInformer([
     service('web', { ports: [{ port: 8080, targetPort: 'http', protocol: 'tcp', mode: 'http' }] }),
     backendTask('web-a', 'web', backendPort),
@@ -98,7 +107,7 @@ async function startLb(backendPort: number, extra: Partial<LoadBalancerOptions> 
   });
   cleanup.add(() => lb.close({ graceMs: 0 }));
   await eventually(() => lb.stats().pools[0]?.up === 1, 2000, 'backend UP');
-  return lb.frontends[0]?.port ?? 0;
+  return { port: lb.frontends[0]?.port ?? 0, lb };
 }
 
 /** A raw client connection: write bytes, read until `done(text)` holds or the socket closes. */
@@ -341,5 +350,53 @@ describe('requests', () => {
     }
     expect(raw.requests).toHaveLength(5);
     expect(raw.connections).toBe(1);
+  });
+});
+
+describe('found in review', () => {
+  test('over 64 KiB of pipelined requests are all answered (reading resumes after a partial head)', async () => {
+    const raw = await startRawBackend();
+    const client = new RawClient(await startLb(raw.port));
+    const n = 3000;
+    const text = await client.send(get('/length').repeat(n), (t) => responses(t) === n);
+    expect(responses(text)).toBe(n);
+  });
+
+  test('thousands of pipelined requests answered by the proxy itself do not recurse (no panic)', async () => {
+    const raw = await startRawBackend();
+    const { port, lb } = await startLbWith(raw.port);
+    const id = lb.stats().pools[0]?.backends[0]?.id ?? '';
+    expect(lb.setBackendState(id, 'maint')).toBe(true);
+    const client = new RawClient(port);
+    const n = 5000;
+    const text = await client.send(get('/length').repeat(n), (t) => responses(t) === n);
+    expect((text.match(/HTTP\/1\.1 503 /g) ?? []).length).toBe(n);
+    expect(lb.stats().panics).toBe(0);
+  });
+
+  test('a request timeout after the response started cuts the client and frees the backend slot', async () => {
+    const raw = await startRawBackend();
+    const { port, lb } = await startLbWith(raw.port, { timeouts: { clientRequestMs: 300 } });
+    const client = new RawClient(port);
+    const text = await client.send(
+      'POST /partial HTTP/1.1\r\nHost: app\r\nContent-Length: 100\r\n\r\n0123456789',
+      () => false,
+    );
+    expect(client.closed).toBe(true);
+    expect(text).toContain('5\r\nhello\r\n');
+    expect(text).not.toContain('408');
+    await eventually(() => lb.stats().pools[0]?.backends[0]?.active === 0, 2000, 'active back to 0');
+  });
+
+  test('bad body framing after the response started cuts the connection instead of writing a 400 into it', async () => {
+    const raw = await startRawBackend();
+    const client = new RawClient(await startLb(raw.port));
+    await client.send(
+      'POST /partial HTTP/1.1\r\nHost: app\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n',
+      (t) => t.includes('hello'),
+    );
+    const rest = await client.send('zz\r\n', () => false);
+    expect(client.closed).toBe(true);
+    expect(rest).not.toContain('HTTP/1.1 400');
   });
 });

@@ -1,3 +1,6 @@
+/* eslint-disable max-lines -- one state machine per client connection: its phases and their
+   transitions read best in one file; its pure parts already live in http-reply.ts, http-response.ts,
+   request-body.ts and http1/. */
 import type net from 'node:net';
 import type { BackendState, Session } from './backend-state';
 import { LbErrorCode } from './errors';
@@ -61,6 +64,8 @@ export class ClientConnection implements Session, UpstreamUser {
   private pending: Buffer | null = null;
   private searched = 0;
   private paused = false;
+  /** readHeads is on the stack. */
+  private reading = false;
   // The current request.
   head: RequestHead | undefined;
   private headText = '';
@@ -119,6 +124,16 @@ export class ClientConnection implements Session, UpstreamUser {
 
   /** Parse every complete request head buffered, one exchange at a time. */
   private readHeads(): void {
+    this.reading = true;
+    try {
+      this.readBufferedHeads();
+    } finally {
+      this.reading = false;
+    }
+    if (this.phase === HEAD) this.resumeReading();
+  }
+
+  private readBufferedHeads(): void {
     while (this.phase === HEAD && this.pending !== null) {
       const pending = this.dropEmptyLines(this.pending);
       if (pending === null) break;
@@ -136,14 +151,13 @@ export class ClientConnection implements Session, UpstreamUser {
       }
       if (end < 0) {
         this.searched = pending.length;
-        return;
+        break;
       }
       this.headText = pending.toString('latin1', 0, end - 4);
       this.pending = end < pending.length ? pending.subarray(end) : null;
       this.searched = 0;
       this.beginRequest();
     }
-    if (this.phase === HEAD) this.resumeReading();
   }
 
   /** The buffered bytes without the empty lines a client may send before a request line. */
@@ -156,6 +170,7 @@ export class ClientConnection implements Session, UpstreamUser {
 
   private startClock(): void {
     this.started = this.runtime.now();
+    this.response.started = false;
     this.head = undefined;
     this.pool = undefined;
     this.picked = undefined;
@@ -384,6 +399,8 @@ export class ClientConnection implements Session, UpstreamUser {
     this.phase = HEAD;
     this.idle = true;
     this.since = this.runtime.now();
+    // Inside readHeads (an error answered at once) its loop goes on: no recursion per request.
+    if (this.reading) return;
     if (this.pending !== null) this.readHeads();
     else this.resumeReading();
   }
@@ -457,6 +474,13 @@ export class ClientConnection implements Session, UpstreamUser {
     if (status < 500) this.stats.refuse(status);
     this.endAttempt();
     if (this.phase === CLOSED) return;
+    if (this.response.started) {
+      // The client is reading a response already: an error now can only cut it.
+      this.abandonUpstream();
+      this.log(status, code);
+      this.destroy();
+      return;
+    }
     this.socket.write(errorResponse(status, code, close));
     this.log(status, code);
     if (close) this.keepClient = false;
@@ -484,7 +508,8 @@ export class ClientConnection implements Session, UpstreamUser {
   }
 
   private onClientClose(): void {
-    const inFlight = this.phase === CONNECTING || this.phase === FORWARDING;
+    // By what is held, not by phase: a timeout may have set CLOSED before this event.
+    const inFlight = this.attemptOpen || this.upstream !== undefined || this.waitingOn !== undefined;
     if (this.phase !== TUNNEL) this.phase = CLOSED;
     if (!inFlight) return;
     // The client went away: cancel the upstream request so nothing leaks.
