@@ -17,7 +17,9 @@ class Relay {
   readonly buffer = Buffer.allocUnsafe(RELAY_BUFFER_BYTES);
   private target: net.Socket | undefined;
   /** Copies of what arrived before `attach` (the buffer is reused, so it cannot be kept). */
-  private early: Buffer[] = [];
+  early: Buffer[] = [];
+  /** Told of each early arrival (the WebSocket hand-off reads the backend's answer here). */
+  onEarly: (() => void) | undefined;
   private paused = false;
   source: net.Socket | undefined;
 
@@ -25,6 +27,7 @@ class Relay {
     const target = this.target;
     if (!target) {
       this.early.push(Buffer.from(buffer.subarray(0, length)));
+      this.onEarly?.();
       return true;
     }
     target.write(buffer.subarray(0, length), this.flushed);
@@ -48,6 +51,38 @@ class Relay {
 }
 
 const relays = new WeakMap<net.Socket, Relay>();
+
+/**
+ * Wait for the backend's response head on a connection not spliced yet; `done` gets the bytes so
+ * far (head and anything after it), or undefined when the backend closed or sent over `limit`
+ * bytes without a complete head.
+ */
+export function awaitResponseHead(
+  upstream: net.Socket,
+  limit: number,
+  done: (received: Buffer | undefined) => void,
+): void {
+  const relay = relays.get(upstream);
+  if (!relay) {
+    done(undefined);
+    return;
+  }
+  let settled = false;
+  const settle = (received: Buffer | undefined): void => {
+    if (settled) return;
+    settled = true;
+    relay.onEarly = undefined;
+    upstream.off('close', onClose);
+    done(received);
+  };
+  const onClose = (): void => settle(undefined);
+  relay.onEarly = () => {
+    const received = Buffer.concat(relay.early);
+    if (received.includes('\r\n\r\n')) settle(received);
+    else if (received.length > limit) settle(undefined);
+  };
+  upstream.once('close', onClose);
+}
 
 export interface Connected {
   readonly socket: net.Socket;

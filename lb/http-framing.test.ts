@@ -37,6 +37,8 @@ const RAW_RESPONSES: Readonly<Record<string, string>> = {
   '/malformed': 'HTTP/1.1 200 OK\r\nBad Header\r\nContent-Length: 2\r\n\r\nok',
   '/smuggle': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\nok',
   '/health': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+  // An upgrade the backend refuses, keeping the connection.
+  '/ws-refused': 'HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n',
   // A response that starts and never ends.
   '/partial': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n',
   // UTF-8 bytes of "é" in a field value (obs-text): must cross the proxy unchanged.
@@ -398,5 +400,18 @@ describe('found in review', () => {
     const rest = await client.send('zz\r\n', () => false);
     expect(client.closed).toBe(true);
     expect(rest).not.toContain('HTTP/1.1 400');
+  });
+
+  test('an upgrade the backend refuses is answered and closed: no raw tunnel for later requests', async () => {
+    const raw = await startRawBackend();
+    const client = new RawClient(await startLb(raw.port));
+    const upgrade =
+      'GET /ws-refused HTTP/1.1\r\nHost: app\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+    const answer = await client.send(upgrade, (t) => t.includes('\r\n\r\n'));
+    expect(answer).toMatch(/^HTTP\/1\.1 426 Upgrade Required\r\n/);
+    client.socket.write('GET /admin HTTP/1.1\r\nHost: other\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n');
+    await eventually(() => client.closed, 3000, 'client closed');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(raw.requests.map((r) => r.split(' ')[1])).toEqual(['/ws-refused']);
   });
 });

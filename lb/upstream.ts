@@ -112,8 +112,10 @@ export class Upstream {
    * `queueMs` in the queue, a QueueTimeout.
    */
   acquire(done: Waiter): void {
-    const idle = this.idle.pop();
-    if (idle) {
+    let idle = this.idle.pop();
+    // One closed by its backend but whose close event has not run yet is no use.
+    while (idle?.socket.destroyed) idle = this.idle.pop();
+    if (idle && !this.closing) {
       done(idle);
       return;
     }
@@ -195,14 +197,16 @@ export class Upstream {
       (this.nextWaiter() as Waiter)(new QueueTimeout());
     for (let i = this.idle.length - 1; i >= 0; i--) {
       const connection = this.idle[i] as UpstreamConnection;
-      if (now - connection.idleSince >= connection.idleMs) connection.socket.destroy();
+      if (now - connection.idleSince < connection.idleMs) continue;
+      this.idle.splice(i, 1);
+      connection.socket.destroy();
     }
   }
 
   /** No new connections; idle ones close now, busy ones when their exchange ends. */
   close(): void {
     this.closing = true;
-    for (const connection of [...this.idle]) connection.socket.destroy();
+    for (const connection of this.idle.splice(0)) connection.socket.destroy();
     this.waitingSince.length = 0;
     for (const waiter of this.waiting.splice(0)) waiter(new Error('Backend removed'));
   }
