@@ -1,6 +1,7 @@
 import type net from 'node:net';
 import { awaitResponseHead, connectToBackend, splice } from './connect';
 import { HTTP_STATUS, LbErrorCode } from './errors';
+import { errorResponse } from './http-reply';
 import type { PickedBackend } from './pick';
 import type { ClientConnection } from './http-proxy';
 import type { Pool } from './route-table';
@@ -25,8 +26,7 @@ export function startTunnel(
   const refuse = (code: LbErrorCode): void => {
     const status = HTTP_STATUS[code];
     stats.responses[Math.floor(status / 100)]! += 1;
-    if (socket.writable)
-      socket.end(`HTTP/1.1 ${status} ${code}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (socket.writable) socket.end(errorResponse(status, code, true));
     socket.destroy();
   };
   connectToBackend(runtime, pool, connection.client, (result) => {

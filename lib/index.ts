@@ -1,7 +1,15 @@
 // The shared room: helpers every other room may use. It imports no other room.
 export { SwitchyardError, isSwitchyardError, type SwitchyardErrorOptions } from './errors';
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger';
-export { createRegistry, Registry, Counter, Gauge, Histogram, METRIC_NAME } from './metrics';
+export {
+  AggregatorRegistry,
+  createRegistry,
+  Registry,
+  Counter,
+  Gauge,
+  Histogram,
+  METRIC_NAME,
+} from './metrics';
 export {
   type Cidr,
   CidrParseError,

@@ -1,7 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 
 export { Registry };
-export { Counter, Gauge, Histogram } from 'prom-client';
+export { AggregatorRegistry, Counter, Gauge, Histogram } from 'prom-client';
 
 /**
  * A fresh metrics registry. Registries are passed in, never global, so two instances of a

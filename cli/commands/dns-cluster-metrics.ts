@@ -1,6 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
-import { createRegistry, type Registry } from '../../lib';
+import { AggregatorRegistry, createRegistry, type Registry } from '../../lib';
 
 /**
  * One /metrics for `switchyard dns --workers N`. The HTTP API port is shared, so a scrape lands on

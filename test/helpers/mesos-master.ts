@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 /**
  * A stand-in Mesos master on loopback: `/master/state` answers a recorded-format state with one
@@ -62,4 +64,23 @@ export async function startMesosMaster(tasks: () => { name: string; ip: string }
         server.close(() => resolve());
       }),
   };
+}
+
+/** A Mesos-DNS config.json in `dir` pointing at `master` (refresh 1 s), as the drop-in tests use it; its path. */
+export function writeMesosDnsConfig(dir: string, master: MesosMaster): string {
+  const config = join(dir, 'config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      masters: [master.address],
+      refreshSeconds: 1,
+      ttl: 60,
+      domain: 'mesos',
+      port: 8053,
+      externalon: false,
+      httpon: false,
+      IPSources: ['netinfo', 'mesos', 'host'],
+    }),
+  );
+  return config;
 }

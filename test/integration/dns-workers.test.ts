@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import {
   type NodeProcess,
 } from '../helpers/cli-process';
 import { eventually } from '../helpers/eventually';
-import { startMesosMaster, type MesosMaster } from '../helpers/mesos-master';
+import { startMesosMaster, writeMesosDnsConfig, type MesosMaster } from '../helpers/mesos-master';
 
 // `switchyard dns --workers N` as a process: a cluster primary and N workers sharing one UDP
 // socket, one TCP listener and one HTTP port. Queried with real dig; worker PIDs are read from
@@ -245,20 +245,7 @@ describe('switchyard dns --workers with --mesos-dns-config and no --server', () 
   });
 
   it('runs the Mesos source once in the primary and feeds the workers from it', async () => {
-    const config = join(dir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        masters: [master.address],
-        refreshSeconds: 1,
-        ttl: 60,
-        domain: 'mesos',
-        port: 8053,
-        externalon: false,
-        httpon: false,
-        IPSources: ['netinfo', 'mesos', 'host'],
-      }),
-    );
+    const config = writeMesosDnsConfig(dir, master);
     const primary = startDns(
       [
         'dns',

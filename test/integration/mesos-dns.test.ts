@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO, switchyardArgv } from '../helpers/cli-process';
 import { eventually } from '../helpers/eventually';
-import { startMesosMaster, type MesosMaster } from '../helpers/mesos-master';
+import { startMesosMaster, writeMesosDnsConfig, type MesosMaster } from '../helpers/mesos-master';
 
 // `switchyard dns --mesos-dns-config config.json` as a drop-in Mesos-DNS: a Mesos master (a
 // loopback HTTP server serving a recorded-format state; there is no Mesos here) feeds an
@@ -29,20 +29,7 @@ describe('switchyard dns --mesos-dns-config', () => {
   });
 
   it('follows the master and answers for its tasks, dropping a task once Mesos drops it', async () => {
-    const config = join(dir, 'config.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        masters: [master.address],
-        refreshSeconds: 1,
-        ttl: 60,
-        domain: 'mesos',
-        port: 8053,
-        externalon: false,
-        httpon: false,
-        IPSources: ['netinfo', 'mesos', 'host'],
-      }),
-    );
+    const config = writeMesosDnsConfig(dir, master);
     const child = spawn(
       process.execPath,
       switchyardArgv(['dns', '--mesos-dns-config', config, '--listen', '127.0.0.1:0', '--log-level', 'warn']),
